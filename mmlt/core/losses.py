@@ -1,0 +1,192 @@
+"""DisAlign's generalized re-weighting (G-RW) KL loss.
+
+The reference distribution for sample ``i`` is ``p_r(c | x_i) = w_c t_ic``
+(``t_i`` the one-hot label or a Mixup/CutMix soft target, ``w`` the G-RW
+weights) and the loss is ``KL(p_r || p_m)`` with ``p_m = softmax(logits)``.
+KL's other term, ``sum_c p_r log p_r``, does not depend on the model, so the
+value computed is the class-weighted cross-entropy ``-sum_c w_c t_ic log
+p_m(c)``: the same gradients, and ``rho = 0`` is exactly cross-entropy.
+
+Normalisation (the public code's choice, and mmengine's convention): the
+weights average 1 over the classes (``grw_weights`` multiplies the paper's
+normalised weights by ``C``), and ``reduction='mean'`` divides the weighted
+sum by ``avg_factor`` when the toolbox passes one (mmdet: sampled RoIs,
+mmpretrain: batch size), else by the number of non-ignored samples or
+pixels. So with ``rho = 0`` the loss equals ``F.cross_entropy`` in every
+toolbox, and re-weighting changes the loss scale by the batch's average
+class weight, as class-weighted CE does.
+"""
+from typing import Optional, Sequence, Union
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .reweighting import grw_weights
+
+
+def grw_kl_loss(logits: Tensor,
+                target: Tensor,
+                class_weights: Tensor,
+                weight: Optional[Tensor] = None,
+                ignore_index: Optional[int] = None,
+                reduction: str = 'mean',
+                avg_factor: Optional[float] = None) -> Tensor:
+    """Class-weighted KL / cross-entropy loss (see the module docstring).
+
+    Args:
+        logits: (N, K) or (N, K, *spatial).
+        target: hard labels (N,) / (N, *spatial), or soft targets of the
+            same shape as ``logits`` (probabilities over K classes).
+        class_weights: (K,) weight of each class.
+        weight: optional per-sample (per-pixel) weights, shape of the labels.
+        ignore_index: hard labels equal to it contribute nothing.
+        reduction: 'none', 'sum' or 'mean'.
+        avg_factor: divisor for 'mean'; defaults to the number of
+            non-ignored samples.
+    """
+    if logits.size(1) != class_weights.numel():
+        raise ValueError(
+            f'the classifier outputs {logits.size(1)} logits per sample but '
+            f'the class weights cover {class_weights.numel()} classes.')
+    class_weights = class_weights.to(logits)
+    log_prob = F.log_softmax(logits, dim=1)
+    shape = (1, -1) + (1, ) * (logits.dim() - 2)
+    if target.shape == logits.shape and target.is_floating_point():
+        # Soft targets: p_r(c) = w_c t_c.
+        loss = -(class_weights.view(shape) * target * log_prob).sum(dim=1)
+        valid = torch.ones_like(loss, dtype=torch.bool)
+    else:
+        target = target.long()
+        valid = torch.ones_like(target, dtype=torch.bool)
+        if ignore_index is not None:
+            valid = target != ignore_index
+        safe_target = torch.where(valid, target, torch.zeros_like(target))
+        if ((safe_target < 0) | (safe_target >= logits.size(1))).any():
+            bad = safe_target[(safe_target < 0) |
+                              (safe_target >= logits.size(1))]
+            raise ValueError(
+                f'label {bad[0].item()} is outside [0, {logits.size(1)}) '
+                f'and is not the ignore index {ignore_index}.')
+        nll = -log_prob.gather(1, safe_target.unsqueeze(1)).squeeze(1)
+        loss = class_weights[safe_target] * nll * valid
+    if weight is not None:
+        loss = loss * weight.to(loss).reshape(loss.shape)
+    if reduction == 'none':
+        return loss
+    if reduction == 'sum':
+        return loss.sum()
+    if reduction != 'mean':
+        raise ValueError(f"reduction must be 'none', 'sum' or 'mean', "
+                         f'got {reduction!r}.')
+    if avg_factor is None:
+        avg_factor = valid.sum()
+    # An all-ignored batch gives 0, not 0 / 0.
+    return loss.sum() / torch.as_tensor(avg_factor).to(loss).clamp(
+        min=torch.finfo(loss.dtype).eps)
+
+
+class GRWKLLoss(nn.Module):
+    """G-RW KL loss as a module, in the calling convention of all three
+    OpenMMLab toolboxes: ``(cls_score, label, weight=None, avg_factor=None,
+    reduction_override=None, ignore_index=None)``.
+
+    Args:
+        class_counts: training frequency of each class, inline.
+        frequency_file: an mmlt class-frequency JSON (written by
+            ``tools/analysis/class_frequency.py``); exclusive with
+            ``class_counts``.
+        count_kind: which counts of the file to use ('images', 'instances',
+            'pixels'); defaults to the file's primary counts.
+        rho: G-RW exponent (>= 0).
+        background: the classifier has one more, trailing logit for the
+            background (mmdet). It is weighted ``background_weight`` and the
+            G-RW weights cover the foreground classes only.
+        background_weight: weight of the background logit. Defaults to 1.
+        ignore_index: labels to ignore when the caller passes none.
+        reduction: 'mean', 'sum' or 'none'.
+        loss_weight: multiplier of the loss.
+        loss_name: the key in the loss dict (mmseg); must start with 'loss_'.
+    """
+
+    def __init__(self,
+                 class_counts: Optional[Sequence[float]] = None,
+                 frequency_file: Optional[str] = None,
+                 count_kind: Optional[str] = None,
+                 rho: float = 1.0,
+                 background: bool = False,
+                 background_weight: float = 1.0,
+                 ignore_index: Optional[int] = None,
+                 reduction: str = 'mean',
+                 loss_weight: float = 1.0,
+                 loss_name: str = 'loss_grw_kl') -> None:
+        super().__init__()
+        if (class_counts is None) == (frequency_file is None):
+            raise ValueError(
+                'GRWKLLoss needs the training class frequencies: give exactly '
+                'one of `class_counts` (a list) or `frequency_file` (a JSON '
+                'from tools/analysis/class_frequency.py).')
+        self.classes = None
+        self.source = 'class_counts'
+        if frequency_file is not None:
+            from ..frequency import ClassFrequency
+            freq = ClassFrequency.load(frequency_file)
+            class_counts = freq.counts_array(count_kind)
+            self.classes = tuple(freq.classes)
+            self.source = str(frequency_file)
+        elif count_kind is not None:
+            raise ValueError('`count_kind` selects counts of a '
+                             '`frequency_file`; it has no meaning with '
+                             '`class_counts`.')
+        if not loss_name.startswith('loss_'):
+            raise ValueError(f"loss_name must start with 'loss_' so the "
+                             f'runner optimises it, got {loss_name!r}.')
+        self.rho = rho
+        self.background = background
+        self.ignore_index = ignore_index
+        self.reduction = reduction
+        self.loss_weight = loss_weight
+        self._loss_name = loss_name
+        weights = grw_weights(class_counts, rho)
+        self.num_classes = weights.numel()
+        if background:
+            weights = torch.cat([weights, weights.new_tensor([background_weight])])
+        # A buffer moves with the model and is the same on every rank, but
+        # is not saved: the weights are a function of the config.
+        self.register_buffer('class_weights', weights, persistent=False)
+
+    @property
+    def loss_name(self) -> str:
+        return self._loss_name
+
+    def extra_repr(self) -> str:
+        return (f'num_classes={self.num_classes}, rho={self.rho}, '
+                f'background={self.background}, source={self.source!r}')
+
+    def forward(self,
+                cls_score: Tensor,
+                label: Tensor,
+                weight: Optional[Tensor] = None,
+                avg_factor: Optional[float] = None,
+                reduction_override: Optional[str] = None,
+                ignore_index: Optional[int] = None,
+                **kwargs) -> Tensor:
+        expected = self.num_classes + int(self.background)
+        if cls_score.size(1) != expected:
+            bg = ' + 1 background' if self.background else ''
+            raise ValueError(
+                f'GRWKLLoss has class frequencies for {self.num_classes} '
+                f'classes{bg} (from {self.source}) but the classifier '
+                f'outputs {cls_score.size(1)} logits. Use a frequency file '
+                f'computed on this dataset, or fix the head\'s num_classes.')
+        if ignore_index is None:
+            ignore_index = self.ignore_index
+        loss = grw_kl_loss(
+            cls_score,
+            label,
+            self.class_weights,
+            weight=weight,
+            ignore_index=ignore_index,
+            reduction=reduction_override or self.reduction,
+            avg_factor=avg_factor)
+        return self.loss_weight * loss

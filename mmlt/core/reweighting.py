@@ -1,0 +1,78 @@
+"""Class weights computed from training frequencies.
+
+* ``grw_weights``: DisAlign's generalized re-weighting (G-RW).
+* ``effective_number_weights``: the "effective number of samples" weights of
+  Cui et al. that DeiT-LT's DRW stage applies to the distillation loss.
+"""
+from typing import Sequence, Union
+
+import torch
+
+Counts = Union[Sequence[float], torch.Tensor]
+
+
+def _as_counts(counts: Counts, name: str) -> torch.Tensor:
+    counts = torch.as_tensor(counts, dtype=torch.float64).flatten()
+    if counts.numel() == 0:
+        raise ValueError(f'{name}: got an empty list of class counts.')
+    if not torch.isfinite(counts).all() or (counts < 0).any():
+        raise ValueError(f'{name}: class counts must be finite and >= 0, '
+                         f'got {counts.tolist()}.')
+    if (counts == 0).all():
+        raise ValueError(f'{name}: every class count is 0; the frequency '
+                         'statistics are empty.')
+    return counts
+
+
+def grw_weights(counts: Counts, rho: float) -> torch.Tensor:
+    """G-RW weights ``w_c = (1 / r_c)^rho / sum_k (1 / r_k)^rho``, times ``C``.
+
+    The paper's weights sum to 1; mmlt scales them by the number of classes
+    ``C`` so they average 1 (as the public code does). ``rho = 0`` then gives
+    all ones, i.e. plain cross-entropy, and the loss keeps the scale of the
+    unweighted loss whatever the reduction.
+
+    A class with count 0 never occurs as a training target, so its weight
+    only matters for soft targets; it gets the weight of the rarest observed
+    class instead of an infinite one.
+
+    Args:
+        counts: training frequency of each class (images, instances or
+            pixels); any positive scale, only ratios matter.
+        rho: the re-weighting exponent, ``rho >= 0``. 0 is instance-balanced,
+            1 class-balanced; the paper uses 0.2-1.5.
+
+    Returns:
+        float32 tensor of shape (C,).
+    """
+    rho = float(rho)
+    if not rho >= 0 or rho == float('inf'):
+        raise ValueError(f'G-RW rho must be a finite number >= 0 (0 = no '
+                         f're-weighting, 1 = class-balanced), got {rho}.')
+    counts = _as_counts(counts, 'grw_weights')
+    counts = torch.where(counts > 0, counts, counts[counts > 0].min())
+    # Work with ratios to the largest count: (r_max / r_c)^rho stays finite
+    # for pixel counts in the billions.
+    weights = (counts.max() / counts)**rho
+    weights = weights / weights.sum() * counts.numel()
+    return weights.float()
+
+
+def effective_number_weights(counts: Counts, beta: float) -> torch.Tensor:
+    """Class-balanced weights ``w_c = (1 - beta) / (1 - beta^{n_c})``.
+
+    Normalised to average 1 over the classes, as in the DeiT-LT and LDAM-DRW
+    code. A class with count 0 gets the weight of a class seen once.
+
+    Args:
+        counts: training images per class.
+        beta: in [0, 1); DeiT-LT uses 0.9999. ``beta = 0`` gives all ones.
+    """
+    beta = float(beta)
+    if not 0 <= beta < 1:
+        raise ValueError(
+            f'effective-number beta must be in [0, 1), got {beta}.')
+    counts = _as_counts(counts, 'effective_number_weights').clamp(min=1)
+    weights = (1 - beta) / (1 - torch.pow(torch.tensor(beta, dtype=torch.float64), counts))
+    weights = weights / weights.sum() * counts.numel()
+    return weights.float()

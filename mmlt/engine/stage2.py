@@ -1,0 +1,241 @@
+"""DisAlign stage 2: calibrate a trained, frozen model.
+
+One mechanism for mmdet, mmseg and mmpretrain: ``DisAlignRunner``, an
+mmengine ``Runner`` chosen in a config with ``runner_type = 'DisAlignRunner'``.
+Before the model is wrapped (so DDP sees only trainable parameters) it
+
+* freezes every parameter except those of the ``AdaptiveCalibration``
+  modules: the frozen part then builds no autograd graph;
+* keeps normalisation layers in eval mode whatever ``model.train()`` says
+  (the public code let the frozen backbone's BN statistics drift);
+
+and it
+
+* puts the calibration magnitude in a parameter group without weight decay
+  (decay would pull alpha from 1, the identity, towards 0);
+* requires ``load_from`` (a stage-1 checkpoint), fails if the checkpoint
+  lacks a weight the model needs besides the calibration (e.g. the
+  classifier) or has another shape, and logs the keys that were new;
+* checks that the G-RW losses' frequency files name the training set's
+  classes.
+
+The functions are usable without the runner.
+"""
+import re
+import types
+from collections import OrderedDict
+from typing import Dict, List, Sequence, Tuple
+
+from mmengine.model import is_model_wrapper
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import (_load_checkpoint,
+                                        _load_checkpoint_to_model)
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
+from torch.nn.modules.instancenorm import _InstanceNorm
+
+from ..core import AdaptiveCalibration, GRWKLLoss
+from ..core.calibration import calibration_modules
+
+CALIBRATION_KEY = 'calibration.'
+NO_DECAY_KEY = 'calibration.magnitude'
+
+
+def is_calibration_key(key: str) -> bool:
+    return key.startswith(CALIBRATION_KEY) or f'.{CALIBRATION_KEY}' in key
+
+
+def freeze_except_calibration(model: nn.Module) -> List[str]:
+    """Set ``requires_grad=False`` on every parameter outside the
+    calibration modules; return the names of the trainable ones."""
+    calibrations = dict(calibration_modules(model))
+    if not calibrations:
+        raise ValueError(
+            'DisAlign stage 2 found no calibration in the model: replace the '
+            "classifier with a DisAlign one (e.g. the decode head type "
+            "'DisAlignFCNHead', cls_predictor_cfg=dict(type='DisAlignLinear')"
+            ", or the head type 'DisAlignLinearClsHead').")
+    trainable = []
+    for name, param in model.named_parameters():
+        param.requires_grad = is_calibration_key(name)
+        if param.requires_grad:
+            trainable.append(name)
+    return trainable
+
+
+def _train_keeping_eval(self, mode: bool = True):
+    return nn.Module.train(self, False)
+
+
+def keep_norm_layers_in_eval(model: nn.Module) -> int:
+    """Make BN / IN layers ignore ``train()``: they normalise with, and never
+    update, the stage-1 running statistics. Returns how many were fixed."""
+    count = 0
+    for module in model.modules():
+        if isinstance(module, (_BatchNorm, _InstanceNorm)):
+            module.train = types.MethodType(_train_keeping_eval, module)
+            module.eval()
+            count += 1
+    return count
+
+
+def check_stage1_state_dict(
+        model: nn.Module, state_dict: Dict,
+        source: str = 'the checkpoint') -> Tuple[List[str], List[str]]:
+    """Compare a stage-1 state dict with a stage-2 model.
+
+    Returns ``(new_keys, unexpected_keys)``: the model's keys absent from the
+    checkpoint (all of them calibration keys) and the checkpoint's keys the
+    model does not have. Raises ``ValueError`` if a non-calibration key is
+    missing (the checkpoint is not of this model, or lacks its classifier)
+    or a shape differs.
+    """
+    own = model.state_dict()
+    missing = [k for k in own if k not in state_dict]
+    new_keys = [k for k in missing if is_calibration_key(k)]
+    absent = [k for k in missing if not is_calibration_key(k)]
+    if absent:
+        classifier = [k for k in absent if k.rsplit('.', 1)[0] in
+                      {n.rsplit('.', 1)[0] for n in _calibrated_classifiers(model)}]
+        hint = (f' It has no classifier weights ({", ".join(classifier)}): '
+                'DisAlign keeps the stage-1 classifier and only learns its '
+                'calibration.' if classifier else '')
+        raise ValueError(
+            f'{source} lacks {len(absent)} weights the DisAlign stage-2 model '
+            f'needs, e.g. {", ".join(absent[:5])}.{hint} Load the checkpoint '
+            'of the same model trained in stage 1 (load_from=...).')
+    mismatched = [
+        f'{k}: checkpoint {tuple(state_dict[k].shape)} vs model '
+        f'{tuple(v.shape)}' for k, v in own.items()
+        if k in state_dict and hasattr(state_dict[k], 'shape')
+        and tuple(state_dict[k].shape) != tuple(v.shape)
+    ]
+    if mismatched:
+        raise ValueError(
+            f'{source} is of another architecture or class count: '
+            f'{len(mismatched)} shapes differ, e.g. '
+            f'{"; ".join(mismatched[:5])}.')
+    unexpected = [k for k in state_dict if k not in own]
+    return new_keys, unexpected
+
+
+def _calibrated_classifiers(model: nn.Module) -> List[str]:
+    """Parameter names of the classifiers that carry a calibration."""
+    names = []
+    for name, module in model.named_modules():
+        if isinstance(getattr(module, 'calibration', None),
+                      AdaptiveCalibration):
+            names += [f'{name}.{p}' for p, _ in
+                      module.named_parameters(recurse=False)]
+    return names
+
+
+def check_frequency_classes(model: nn.Module, classes: Sequence[str],
+                            dataset_name: str = 'the training set') -> None:
+    """Fail if a G-RW loss was given frequencies of other classes."""
+    if classes is None:
+        return
+    classes = tuple(classes)
+    for name, module in model.named_modules():
+        if not isinstance(module, GRWKLLoss):
+            continue
+        if module.num_classes != len(classes):
+            raise ValueError(
+                f'{name}: the class frequencies ({module.source}) cover '
+                f'{module.num_classes} classes but {dataset_name} has '
+                f'{len(classes)} classes. Compute them on this dataset with '
+                'tools/analysis/class_frequency.py.')
+        generic = all(re.fullmatch(r'class_\d+', c) for c in module.classes
+                      or ())
+        if module.classes is not None and not generic and tuple(
+                module.classes) != classes:
+            diff = [(i, a, b) for i, (a, b) in enumerate(
+                zip(module.classes, classes)) if a != b]
+            raise ValueError(
+                f'{name}: the class names in {module.source} differ from '
+                f'those of {dataset_name}, e.g. ' + '; '.join(
+                    f'class {i}: {a!r} (file) vs {b!r} (dataset)'
+                    for i, a, b in diff[:3]) + '. Compute the frequencies '
+                'on this dataset with tools/analysis/class_frequency.py.')
+
+
+@RUNNERS.register_module()
+class DisAlignRunner(Runner):
+    """The mmengine Runner for DisAlign stage 2 (see the module docstring).
+
+    Use it with ``runner_type = 'DisAlignRunner'`` and ``load_from`` set to
+    the stage-1 checkpoint; the standard ``tools/train.py`` and
+    ``tools/test.py`` build it from the config.
+    """
+
+    def wrap_model(self, model_wrapper_cfg, model):
+        trainable = freeze_except_calibration(model)
+        count = keep_norm_layers_in_eval(model)
+        self.logger.info(
+            f'DisAlign stage 2: {len(trainable)} trainable calibration '
+            f'parameters ({sum(p.numel() for n, p in model.named_parameters() if p.requires_grad)} '
+            f'values), everything else frozen; {count} normalisation layers '
+            'kept in eval mode.')
+        return super().wrap_model(model_wrapper_cfg, model)
+
+    def build_optim_wrapper(self, optim_wrapper):
+        if isinstance(optim_wrapper, dict):
+            optim_wrapper = optim_wrapper.copy()
+            paramwise = dict(optim_wrapper.get('paramwise_cfg') or {})
+            custom_keys = dict(paramwise.get('custom_keys') or {})
+            custom_keys.setdefault(NO_DECAY_KEY, dict(decay_mult=0.0))
+            paramwise['custom_keys'] = custom_keys
+            optim_wrapper['paramwise_cfg'] = paramwise
+        return super().build_optim_wrapper(optim_wrapper)
+
+    def load_or_resume(self) -> None:
+        if self._has_loaded:
+            return
+        if self._load_from is None and not self._resume:
+            raise ValueError(
+                'DisAlign stage 2 calibrates a trained model: set `load_from` '
+                'to the stage-1 checkpoint (in the config, or '
+                '`--cfg-options load_from=PATH`).')
+        if self._train_loop is not None and not isinstance(
+                self._train_loop, dict):
+            dataset = self.train_dataloader.dataset
+            check_frequency_classes(self._plain_model,
+                                    dataset.metainfo.get('classes'),
+                                    f'the training set ({type(dataset).__name__})')
+        super().load_or_resume()
+
+    @property
+    def _plain_model(self) -> nn.Module:
+        return self.model.module if is_model_wrapper(self.model) else self.model
+
+    def load_checkpoint(self,
+                        filename: str,
+                        map_location='cpu',
+                        strict: bool = False,
+                        revise_keys: list = [(r'^module.', '')]):
+        # mmengine's body, with the stage-1 check between reading the file
+        # and loading it into the model.
+        checkpoint = _load_checkpoint(filename, map_location=map_location)
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        state_dict = checkpoint.get('state_dict', checkpoint)
+        for pattern, replacement in revise_keys:
+            state_dict = OrderedDict(
+                (re.sub(pattern, replacement, k), v)
+                for k, v in state_dict.items())
+        new_keys, unexpected = check_stage1_state_dict(
+            self._plain_model, state_dict, f'checkpoint {filename}')
+        if new_keys:
+            self.logger.info(
+                f'DisAlign stage 2: loaded {filename}; {len(new_keys)} new '
+                f'(calibration) keys keep their identity init: '
+                f'{", ".join(new_keys)}')
+        if unexpected:
+            self.logger.warning(
+                f'{filename} has {len(unexpected)} keys the model does not '
+                f'use (ignored): {", ".join(unexpected[:10])}')
+        _load_checkpoint_to_model(
+            self._plain_model, checkpoint, strict, revise_keys=revise_keys)
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint

@@ -1,0 +1,18 @@
+"""mmlt's adapter for mmsegmentation 1.x: registers into ``mmseg.registry``.
+
+Load it from a config with
+``custom_imports = dict(imports=['mmlt.segmentation'], allow_failed_imports=False)``
+and keep ``default_scope = 'mmseg'``.
+"""
+from mmlt.utils import check_toolbox_version
+
+check_toolbox_version('mmengine')
+check_toolbox_version('mmseg')
+
+from mmlt.engine import apply_compat  # noqa: E402
+
+apply_compat()
+
+from .losses import GRWKLLoss  # noqa: E402
+
+__all__ = ['GRWKLLoss']
