@@ -25,7 +25,13 @@ def parse_args():
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save logs and metrics')
     parser.add_argument(
-        '--out', help='dump the raw predictions to this pickle file')
+        '--out', help='dump the predictions (.pkl) or the metrics to this file')
+    parser.add_argument(
+        '--out-item',
+        choices=['pred', 'metrics'],
+        default='pred',
+        help='what --out holds: the raw predictions (default) or the '
+        'metrics (json, yaml or pkl, by the file suffix)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -57,21 +63,25 @@ def main():
                                 osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
 
-    if args.out is not None:
+    if args.out is not None and args.out_item == 'pred':
         if not args.out.endswith(('.pkl', '.pickle')):
-            raise ValueError('--out must be a .pkl file.')
-        dump = dict(type='DumpResults', out_file_path=args.out)
+            raise ValueError('--out must be a .pkl file with --out-item pred.')
+        dump_results = dict(type='DumpResults', out_file_path=args.out)
         evaluator = cfg.test_evaluator
         if isinstance(evaluator, (list, tuple)):
-            cfg.test_evaluator = [*evaluator, dump]
+            cfg.test_evaluator = [*evaluator, dump_results]
         else:
-            cfg.test_evaluator = [evaluator, dump]
+            cfg.test_evaluator = [evaluator, dump_results]
 
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
-    runner.test()
+    metrics = runner.test()
+    if args.out is not None and args.out_item == 'metrics':
+        from mmengine.fileio import dump
+        dump({k: float(v) if hasattr(v, '__float__') else v
+              for k, v in metrics.items()}, args.out)
 
 
 if __name__ == '__main__':
