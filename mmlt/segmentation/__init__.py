@@ -13,6 +13,11 @@ from mmlt.engine import apply_compat  # noqa: E402
 
 apply_compat()
 
+from .heads import STOCK_HEADS, disalign_head  # noqa: E402
 from .losses import GRWKLLoss  # noqa: E402
+from .metrics import ADE20K_GROUPS, LongTailIoUMetric  # noqa: E402
 
-__all__ = ['GRWKLLoss']
+__all__ = [
+    'ADE20K_GROUPS', 'GRWKLLoss', 'LongTailIoUMetric', 'STOCK_HEADS',
+    'disalign_head'
+]

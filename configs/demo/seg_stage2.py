@@ -1,0 +1,32 @@
+# LT-Digits segmentation, DisAlign stage 2: the stage-1 FCN frozen, its
+# conv_seg calibrated against the G-RW reference distribution of the
+# per-pixel class frequencies. Compared with stage 1 only the decode head's
+# type and loss, the runner, the schedule and load_from change.
+_base_ = ['./seg_stage1.py']
+
+runner_type = 'DisAlignRunner'
+load_from = 'work_dirs/demo/seg_stage1/iter_900.pth'
+
+model = dict(
+    decode_head=dict(
+        type='DisAlignFCNHead',
+        loss_decode=dict(
+            _delete_=True,
+            type='GRWKLLoss',
+            frequency_file={{_base_.frequency_file}},
+            rho=0.3)),
+    # The auxiliary head is frozen in stage 2: its loss could train nothing,
+    # so it is dropped (the paper's weight 0) and its stage-1 weights are
+    # reported as unused. Delete this line to keep it and its stock loss.
+    auxiliary_head=None)
+
+# Only the calibration (alpha, beta, sigma) learns; DisAlignRunner removes
+# weight decay from the magnitude.
+optim_wrapper = dict(optimizer=dict(lr=0.05, weight_decay=5e-4))
+max_iters = 150
+param_scheduler = [
+    dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=max_iters,
+         by_epoch=False)
+]
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+default_hooks = dict(checkpoint=dict(interval=max_iters))

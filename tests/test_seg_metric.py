@@ -1,0 +1,79 @@
+"""LongTailIoUMetric: the group numbers against a hand computation."""
+import math
+
+import pytest
+import torch
+from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
+
+import mmlt.segmentation  # noqa: F401
+from mmlt.frequency import ClassFrequency
+from mmlt.segmentation import LongTailIoUMetric
+
+CLASSES = ('a', 'b', 'c', 'd')
+
+
+def sample(pred, gt):
+    s = SegDataSample()
+    s.pred_sem_seg = PixelData(data=torch.tensor([pred]))
+    s.gt_sem_seg = PixelData(data=torch.tensor([gt]))
+    return s.to_dict()
+
+
+def evaluate(metric):
+    metric.dataset_meta = dict(classes=CLASSES)
+    # gt:   a a b c   pred: a b b a   (class d absent: NaN, skipped)
+    metric.process([], [sample([[0, 1, 1, 0]], [[0, 0, 1, 2]])])
+    # gt:   a c 255 c pred: a c c a
+    metric.process([], [sample([[0, 2, 2, 0]], [[0, 2, 255, 2]])])
+    return metric.evaluate(2)
+
+
+def test_groups_by_index_ranges_by_hand():
+    metrics = evaluate(
+        LongTailIoUMetric(class_groups=dict(head=(0, 2), tail=(2, 4))))
+    # a: TP 2, gt 3, pred 4 -> IoU 2 / 5, Acc 2 / 3
+    # b: TP 1, gt 1, pred 2 -> IoU 1 / 2, Acc 1
+    # c: TP 1, gt 3, pred 1 -> IoU 1 / 3, Acc 1 / 3;  d: NaN
+    assert metrics['mIoU_head'] == pytest.approx(
+        round((2 / 5 + 1 / 2) / 2 * 100, 2))
+    assert metrics['mAcc_head'] == pytest.approx(
+        round((2 / 3 + 1) / 2 * 100, 2))
+    assert metrics['mIoU_tail'] == pytest.approx(round(100 / 3, 2))
+    assert metrics['mAcc_tail'] == pytest.approx(round(100 / 3, 2))
+    assert metrics['mIoU'] == pytest.approx(
+        round((2 / 5 + 1 / 2 + 1 / 3) / 3 * 100, 2))
+
+
+def test_groups_from_a_frequency_file(tmp_path):
+    path = tmp_path / 'freq.json'
+    ClassFrequency.from_counts(
+        CLASSES, [100, 50, 10, 1], 'pixels',
+        split=dict(method='index_ranges', names=['head', 'tail'],
+                   thresholds=dict(ranges=dict(head=[0, 1], tail=[1, 4])),
+                   groups=dict(head=[0], tail=[1, 2, 3]))).save(path)
+    metrics = evaluate(LongTailIoUMetric(frequency_file=str(path)))
+    assert metrics['mIoU_head'] == pytest.approx(40.0)
+    assert metrics['mIoU_tail'] == pytest.approx(
+        round((1 / 2 + 1 / 3) / 2 * 100, 2))
+
+
+def test_group_with_only_absent_classes_is_nan():
+    metrics = evaluate(
+        LongTailIoUMetric(class_groups=dict(head=(0, 3), rare=(3, 4))))
+    assert math.isnan(metrics['mIoU_rare'])
+
+
+def test_groups_must_cover_every_class():
+    with pytest.raises(ValueError, match='cover each of the dataset'):
+        evaluate(LongTailIoUMetric(class_groups=dict(head=(0, 2))))
+    with pytest.raises(ValueError, match='exactly one'):
+        LongTailIoUMetric()
+
+
+def test_frequency_file_of_other_classes(tmp_path):
+    path = tmp_path / 'freq.json'
+    ClassFrequency.from_counts(['a', 'b', 'x', 'd'], [4, 3, 2, 1],
+                               'pixels').save(path)
+    with pytest.raises(ValueError, match="'x' \\(file\\) vs 'c'"):
+        evaluate(LongTailIoUMetric(frequency_file=str(path)))
