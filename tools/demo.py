@@ -122,11 +122,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--tasks', nargs='+', choices=list(TASKS),
                         default=list(TASKS))
+    parser.add_argument('--regenerate', action='store_true',
+                        help=f'rebuild {DATA} even if it exists')
     args = parser.parse_args()
     os.chdir(ROOT)
 
-    paths = make_lt_digits(DATA)
-    with open(paths['meta']['file']) as f:
+    meta_file = f'{DATA}/lt_digits.json'
+    complete = osp.exists(meta_file) and all(
+        osp.isdir(f'{DATA}/{part}') for part in ('cls', 'det', 'seg'))
+    if args.regenerate or not complete:
+        make_lt_digits(DATA)
+        print(f'wrote LT-Digits to {DATA}')
+    with open(meta_file) as f:
         meta = json.load(f)
     print_profile(meta)
 
