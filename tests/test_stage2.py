@@ -37,10 +37,10 @@ class TinyBlobs(BaseDataset):
 @MODELS.register_module(force=True)
 class TinyClassifier(BaseModel):
 
-    def __init__(self, calibrated=False, loss=None):
+    def __init__(self, calibrated=False, loss=None, sync_bn=False):
         super().__init__()
-        self.backbone = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8),
-                                      nn.ReLU())
+        norm = nn.SyncBatchNorm if sync_bn else nn.BatchNorm1d
+        self.backbone = nn.Sequential(nn.Linear(4, 8), norm(8), nn.ReLU())
         head = DisAlignLinear if calibrated else nn.Linear
         self.fc = head(8, NUM_CLASSES)
         self.loss_module = GRWKLLoss(**loss) if loss else nn.CrossEntropyLoss()
@@ -106,6 +106,22 @@ def test_stage2_trains_only_calibration_and_keeps_bn_statistics(
                   'fc.calibration.confidence.bias']
     # BN stays in eval mode although the loop called model.train()
     assert runner.model.training and not runner.model.backbone[1].training
+
+
+def test_bn_stays_in_eval_when_the_runner_replaces_sync_bn(
+        tmp_path, stage1_checkpoint):
+    # In one process mmengine swaps SyncBN for BN modules after the model is
+    # built: the eval mode must hold for the new modules too.
+    stage1 = torch.load(stage1_checkpoint, weights_only=False)['state_dict']
+    cfg = runner_cfg(tmp_path, calibrated=True, load_from=stage1_checkpoint)
+    cfg['model']['sync_bn'] = True
+    runner = DisAlignRunner(**cfg)
+    assert not isinstance(runner.model.backbone[1], nn.SyncBatchNorm)
+    runner.train()
+    assert not runner.model.backbone[1].training
+    for key in ('running_mean', 'running_var', 'num_batches_tracked'):
+        assert torch.equal(runner.model.backbone[1].state_dict()[key],
+                           stage1[f'backbone.1.{key}'])
 
 
 def test_magnitude_gets_no_weight_decay(tmp_path, stage1_checkpoint):

@@ -64,20 +64,29 @@ def freeze_except_calibration(model: nn.Module) -> List[str]:
     return trainable
 
 
-def _train_keeping_eval(self, mode: bool = True):
-    return nn.Module.train(self, False)
+def _is_norm(module: nn.Module) -> bool:
+    return isinstance(module, (_BatchNorm, _InstanceNorm))
+
+
+def _train_keeping_norm_eval(self, mode: bool = True):
+    nn.Module.train(self, mode)
+    for module in self.modules():
+        if _is_norm(module):
+            module.eval()
+    return self
 
 
 def keep_norm_layers_in_eval(model: nn.Module) -> int:
-    """Make BN / IN layers ignore ``train()``: they normalise with, and never
-    update, the stage-1 running statistics. Returns how many were fixed."""
-    count = 0
-    for module in model.modules():
-        if isinstance(module, (_BatchNorm, _InstanceNorm)):
-            module.train = types.MethodType(_train_keeping_eval, module)
-            module.eval()
-            count += 1
-    return count
+    """Make ``model.train()`` leave BN / IN layers in eval mode: they
+    normalise with, and never update, the stage-1 running statistics.
+
+    ``train`` is replaced on ``model`` itself, not on the norm layers, so it
+    holds when the runner swaps layers afterwards (mmengine reverts SyncBN
+    to BN in a single process). Returns how many norm layers there are.
+    """
+    model.train = types.MethodType(_train_keeping_norm_eval, model)
+    model.train(model.training)
+    return sum(1 for m in model.modules() if _is_norm(m))
 
 
 def check_stage1_state_dict(
