@@ -25,8 +25,6 @@ model = dict(
         depth=18,
         stem_channels=16,
         base_channels=16,
-        # output stride 4 (24x24 maps): digits are ~30 px wide
-        strides=(1, 1, 1, 1),
         norm_cfg=norm_cfg),
     decode_head=dict(
         in_channels=128,
