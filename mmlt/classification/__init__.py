@@ -13,6 +13,20 @@ from mmlt.engine import apply_compat  # noqa: E402
 
 apply_compat()
 
-from .losses import GRWKLLoss  # noqa: E402
 
-__all__ = ['GRWKLLoss']
+from .backbones import CifarResNet  # noqa: E402
+from .datasets import (CIFAR10LT, CIFAR100LT, ImageNetLT,  # noqa: E402
+                       LongTailListDataset, cifar_lt_counts,
+                       exponential_profile)
+from .heads import (CosineLinearClsHead,  # noqa: E402
+                    DisAlignCosineLinearClsHead, DisAlignLinearClsHead)
+from .losses import GRWKLLoss  # noqa: E402
+from .metrics import LongTailAccuracy, long_tail_accuracy  # noqa: E402
+
+__all__ = [
+    'GRWKLLoss', 'CifarResNet', 'CosineLinearClsHead',
+    'DisAlignLinearClsHead', 'DisAlignCosineLinearClsHead',
+    'LongTailListDataset', 'ImageNetLT', 'CIFAR10LT', 'CIFAR100LT',
+    'exponential_profile', 'cifar_lt_counts', 'LongTailAccuracy',
+    'long_tail_accuracy'
+]

@@ -1,0 +1,9 @@
+# Stage 1 of the cosine variant ("DisAlign*"): ResNet-50 with a cosine
+# classifier (L2-normalised feature and weights, learnable scale from 20,
+# no bias); otherwise as resnet50_8xb32-90e_imagenet-lt.py.
+_base_ = ['./resnet50_8xb32-90e_imagenet-lt.py']
+
+model = dict(head=dict(type='CosineLinearClsHead', scale=20.0))
+# weight decay would shrink the scale, i.e. the softmax temperature
+optim_wrapper = dict(
+    paramwise_cfg=dict(custom_keys={'head.fc.scale': dict(decay_mult=0.0)}))

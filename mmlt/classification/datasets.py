@@ -1,0 +1,216 @@
+"""Long-tailed classification datasets for mmpretrain 1.x.
+
+* ``LongTailListDataset``: any ImageNet-LT style ``path label`` list
+  (LT-Digits, iNaturalist-2018 lists, Places-LT, ...).
+* ``ImageNetLT``: the ImageNet-LT lists of Liu et al. (OLTR):
+  ``ImageNet_LT_{train,val,test}.txt`` in the ImageNet folder, 1000 classes.
+* ``CIFAR10LT`` / ``CIFAR100LT``: a long-tailed subset of the standard CIFAR
+  training batches with the exponential profile
+  ``n_i = int(n_max * (1 / imbalance_ratio) ** (i / (C - 1)))``, picked by a
+  seeded shuffle per class (LDAM-DRW's procedure: the same seed and files
+  give the same subset); the test split stays balanced.
+
+Every dataset has ``get_class_counts()``: images per class of its split.
+"""
+from typing import List, Optional
+
+import numpy as np
+from mmengine.fileio import get_file_backend, list_from_file
+from mmpretrain.datasets import CIFAR10, CIFAR100, CustomDataset
+from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
+from mmpretrain.registry import DATASETS
+
+
+def exponential_profile(n_max: int, num_classes: int,
+                        imbalance_ratio: float) -> List[int]:
+    """Images per class of CIFAR-LT (LDAM-DRW, DeiT-LT): class 0 keeps
+    ``n_max``, the last ``n_max / imbalance_ratio``, truncated to ints as
+    LDAM's ``int(img_max * imb_factor ** (i / (C - 1)))``."""
+    if imbalance_ratio < 1:
+        raise ValueError(f'imbalance_ratio must be >= 1 (n_max / n_min), '
+                         f'got {imbalance_ratio}.')
+    if num_classes == 1:
+        return [int(n_max)]
+    factor = 1 / imbalance_ratio
+    return [int(n_max * factor**(i / (num_classes - 1)))
+            for i in range(num_classes)]
+
+
+class _ClassCounts:
+    """``get_class_counts()`` for mmpretrain datasets."""
+
+    def get_class_counts(self) -> np.ndarray:
+        """Images per class (int64, one entry per class of the metainfo)."""
+        classes = self.metainfo.get('classes') or ()
+        return np.bincount(self.get_gt_labels(), minlength=len(classes))
+
+
+@DATASETS.register_module()
+class LongTailListDataset(_ClassCounts, CustomDataset):
+    """Images listed in a ``path label`` file (one image per line, the
+    integer label last, paths relative to ``data_prefix`` / ``data_root``).
+
+    Compared with ``CustomDataset`` it checks every line and label (errors
+    name the file and line), accepts any whitespace before the label, and
+    names the classes when no names are given.
+
+    Args:
+        ann_file: the list, relative to ``data_root`` unless absolute.
+        classes: class names: a text file (one per line, e.g.
+            ``classes.txt``) or a sequence. Without them the classes are
+            named ``class_0``, ``class_1``, ... (mmlt's generic names), for
+            ``num_classes`` classes or the largest label + 1.
+        num_classes: the number of classes when ``classes`` is not given.
+        **kwargs: ``CustomDataset`` / ``BaseDataset`` arguments
+            (``data_root``, ``data_prefix``, ``pipeline``, ...).
+    """
+
+    def __init__(self,
+                 ann_file: str,
+                 classes=None,
+                 num_classes: Optional[int] = None,
+                 **kwargs):
+        if not ann_file:
+            raise ValueError(f'{type(self).__name__} needs `ann_file`, a '
+                             '"path label" list.')
+        self.num_classes = num_classes
+        super().__init__(ann_file=ann_file, classes=classes, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        classes = self._metainfo.get('classes')
+        if classes is not None and self.num_classes is not None and len(
+                classes) != self.num_classes:
+            raise ValueError(f'{type(self).__name__}: {len(classes)} class '
+                             f'names for num_classes={self.num_classes}.')
+        limit = len(classes) if classes is not None else self.num_classes
+        backend = get_file_backend(self.img_prefix, enable_singleton=True)
+        data_list = []
+        for number, line in enumerate(list_from_file(self.ann_file), 1):
+            if not line.strip():
+                continue
+            parts = line.strip().rsplit(maxsplit=1)
+            if len(parts) != 2 or not parts[1].isdigit():
+                raise ValueError(f'{self.ann_file}, line {number}: expected '
+                                 f'"path label" with an integer label >= 0,'
+                                 f' got {line.strip()!r}.')
+            label = int(parts[1])
+            if limit is not None and label >= limit:
+                raise ValueError(f'{self.ann_file}, line {number}: label '
+                                 f'{label} is out of range for {limit} '
+                                 'classes.')
+            data_list.append(
+                dict(img_path=backend.join_path(self.img_prefix, parts[0]),
+                     gt_label=label))
+        if not data_list:
+            raise ValueError(f'{self.ann_file} lists no images.')
+        if classes is None:
+            count = limit or max(d['gt_label'] for d in data_list) + 1
+            self._metainfo['classes'] = tuple(f'class_{i}'
+                                              for i in range(count))
+        return data_list
+
+
+@DATASETS.register_module()
+class ImageNetLT(LongTailListDataset):
+    """ImageNet-LT (Liu et al., CVPR 2019): 115.8k training images of the
+    1000 ImageNet classes, 1280 to 5 per class; a balanced val (20 per
+    class, from ImageNet train) and test (50 per class: the ImageNet val
+    set).
+
+    Layout (mmpretrain's ``data/imagenet`` plus the three lists)::
+
+        data/imagenet/
+        ├── ImageNet_LT_train.txt   # train/n01440764/n01440764_10026.JPEG 0
+        ├── ImageNet_LT_val.txt     # train/n01440764/...JPEG 0
+        ├── ImageNet_LT_test.txt    # val/n01440764/ILSVRC2012_val_...JPEG 0
+        ├── train/n01440764/...
+        └── val/n01440764/...       # val images in class folders
+
+    Args:
+        split: 'train', 'val' or 'test'; picks ``ImageNet_LT_{split}.txt``.
+        ann_file: another list instead.
+        **kwargs: ``LongTailListDataset`` arguments.
+    """
+    METAINFO = {'classes': IMAGENET_CATEGORIES}
+
+    def __init__(self, split: str = 'train', ann_file: str = '', **kwargs):
+        if split not in ('train', 'val', 'test'):
+            raise ValueError(f"ImageNetLT: split must be 'train', 'val' or "
+                             f"'test', got {split!r}.")
+        self.split = split
+        super().__init__(
+            ann_file=ann_file or f'ImageNet_LT_{split}.txt', **kwargs)
+
+
+class _CIFARLongTail(_ClassCounts):
+    """The long-tailed subset of a CIFAR training split (see module doc)."""
+
+    def __init__(self,
+                 data_root: str = '',
+                 split: str = 'train',
+                 imbalance_ratio: float = 100,
+                 seed: int = 0,
+                 n_max: Optional[int] = None,
+                 **kwargs):
+        # Set before super().__init__, which loads the data.
+        self.imbalance_ratio = imbalance_ratio
+        self.seed = seed
+        self.n_max = n_max
+        super().__init__(data_root=data_root, split=split, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        data_list = super().load_data_list()
+        if self.split != 'train':
+            return data_list
+        labels = np.asarray([d['gt_label'] for d in data_list])
+        num_classes = len(self.metainfo['classes'])
+        available = np.bincount(labels, minlength=num_classes)
+        # LDAM: n_max = images per class of the full (balanced) split.
+        n_max = self.n_max if self.n_max is not None else int(available.min())
+        counts = exponential_profile(n_max, num_classes, self.imbalance_ratio)
+        short = [c for c in range(num_classes) if available[c] < counts[c]]
+        if short:
+            c = short[0]
+            raise ValueError(
+                f'{type(self).__name__}: class {c} has {available[c]} '
+                f'training images, the profile asks for {counts[c]} '
+                f'(n_max={n_max}, imbalance_ratio={self.imbalance_ratio}).')
+        # One RandomState shuffling each class in turn: LDAM's
+        # np.random.seed(seed) + np.random.shuffle(idx), without the global
+        # state.
+        rng = np.random.RandomState(self.seed)
+        keep = []
+        for c in range(num_classes):
+            idx = np.flatnonzero(labels == c)
+            rng.shuffle(idx)
+            keep.extend(idx[:counts[c]].tolist())
+        return [data_list[i] for i in keep]
+
+
+@DATASETS.register_module()
+class CIFAR10LT(_CIFARLongTail, CIFAR10):
+    """CIFAR-10-LT: ``CIFAR10`` (same files, ``data/cifar10/
+    cifar-10-batches-py``) with a long-tailed training split.
+
+    Args:
+        imbalance_ratio: n_max / n_min (100 or 50 in the literature).
+        seed: seed of the per-class shuffle that picks the subset.
+        n_max: images of class 0; defaults to the per-class count of the
+            full split (5000).
+        **kwargs: ``CIFAR10`` arguments (``data_root``, ``split``, ...).
+    """
+
+
+@DATASETS.register_module()
+class CIFAR100LT(_CIFARLongTail, CIFAR100):
+    """CIFAR-100-LT: ``CIFAR100`` (``data/cifar100/cifar-100-python``) with
+    a long-tailed training split; n_max defaults to 500. Arguments as
+    ``CIFAR10LT``."""
+
+
+def cifar_lt_counts(num_classes: int, imbalance_ratio: float) -> List[int]:
+    """The training counts of CIFAR-10-LT / CIFAR-100-LT."""
+    return exponential_profile({10: 5000, 100: 500}[num_classes], num_classes,
+                               imbalance_ratio)
+
+

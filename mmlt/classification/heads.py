@@ -1,0 +1,102 @@
+"""Classification heads for DisAlign in mmpretrain 1.x.
+
+All three subclass mmpretrain's ``LinearClsHead`` and only replace its
+``self.fc``; loss, accuracy and prediction stay mmpretrain's:
+
+* ``CosineLinearClsHead``: a cosine classifier (stage 1 of the cosine
+  variant), ``fc.weight`` plus a learnable ``fc.scale`` (init 20).
+* ``DisAlignLinearClsHead``: the stock dot-product ``fc`` followed by
+  DisAlign's adaptive calibration. A stock ``LinearClsHead`` checkpoint loads
+  with only the ``fc.calibration.*`` keys new.
+* ``DisAlignCosineLinearClsHead``: the same on the cosine classifier; a
+  ``CosineLinearClsHead`` checkpoint loads with only ``fc.calibration.*`` new.
+
+Stage 2 configs swap the head type, set ``loss=dict(type='GRWKLLoss', ...)``
+and ``runner_type = 'DisAlignRunner'``.
+"""
+from typing import Optional
+
+from mmpretrain.models.heads import LinearClsHead
+from mmpretrain.registry import MODELS
+
+from mmlt.core import CosineLinear, DisAlignCosineLinear, DisAlignLinear
+
+
+@MODELS.register_module()
+class CosineLinearClsHead(LinearClsHead):
+    """``LinearClsHead`` with a cosine classifier:
+    ``scale * cos(x, w_j)`` (+ bias if ``bias=True``).
+
+    Args:
+        num_classes, in_channels: as ``LinearClsHead``.
+        scale: initial value of the scale (DisAlign: 20).
+        learnable_scale: learn the scale in stage 1 (it is frozen in stage 2).
+        bias: add a per-class bias. Defaults to False.
+        **kwargs: ``LinearClsHead`` / ``ClsHead`` arguments (loss, topk, ...).
+    """
+
+    def __init__(self,
+                 num_classes: int,
+                 in_channels: int,
+                 scale: float = 20.0,
+                 learnable_scale: bool = True,
+                 bias: bool = False,
+                 **kwargs):
+        super().__init__(num_classes, in_channels, **kwargs)
+        # mmpretrain's Normal(layer='Linear') init reaches it: CosineLinear
+        # subclasses nn.Linear.
+        self.fc = CosineLinear(in_channels, num_classes, bias, scale,
+                               learnable_scale)
+
+
+@MODELS.register_module()
+class DisAlignLinearClsHead(LinearClsHead):
+    """``LinearClsHead`` whose ``fc`` carries DisAlign's calibration
+    (``mmlt.core.DisAlignLinear``): ``fc.weight`` / ``fc.bias`` are the
+    frozen stage-1 classifier, ``fc.calibration`` the learnt magnitude,
+    margin and confidence.
+
+    Args:
+        confidence_std: std of the confidence layer's initial weights.
+        init_cfg: None by default: stage 2 loads ``fc`` from the stage-1
+            checkpoint, and mmpretrain's Normal init of every ``Linear``
+            would also redraw the confidence layer, overriding
+            ``confidence_std``.
+        **kwargs: ``LinearClsHead`` arguments; ``loss`` is normally
+            ``dict(type='GRWKLLoss', ...)``.
+    """
+
+    def __init__(self,
+                 num_classes: int,
+                 in_channels: int,
+                 confidence_std: float = 0.01,
+                 init_cfg: Optional[dict] = None,
+                 **kwargs):
+        super().__init__(num_classes, in_channels, init_cfg=init_cfg,
+                         **kwargs)
+        self.fc = DisAlignLinear(
+            in_channels, num_classes, confidence_std=confidence_std)
+
+
+@MODELS.register_module()
+class DisAlignCosineLinearClsHead(LinearClsHead):
+    """``CosineLinearClsHead`` with DisAlign's calibration ("DisAlign*"); the
+    confidence layer sees the L2-normalised feature.
+
+    Args: those of ``CosineLinearClsHead`` and ``DisAlignLinearClsHead``.
+    """
+
+    def __init__(self,
+                 num_classes: int,
+                 in_channels: int,
+                 scale: float = 20.0,
+                 learnable_scale: bool = True,
+                 bias: bool = False,
+                 confidence_std: float = 0.01,
+                 init_cfg: Optional[dict] = None,
+                 **kwargs):
+        super().__init__(num_classes, in_channels, init_cfg=init_cfg,
+                         **kwargs)
+        self.fc = DisAlignCosineLinear(
+            in_channels, num_classes, bias, scale, learnable_scale,
+            confidence_std=confidence_std)

@@ -1,0 +1,137 @@
+"""Every classification config loads, builds its model, and each stage-2
+config calibrates the model of the stage-1 config its load_from names."""
+import copy
+import functools
+import re
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+import mmlt.classification  # noqa: F401
+from mmlt.classification import cifar_lt_counts
+from mmlt.engine import check_stage1_state_dict
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@functools.lru_cache(maxsize=None)
+def load(path) -> Config:
+    """Parse once (deep inheritance chains take ~1 s); callers copy before
+    changing anything."""
+    return Config.fromfile(str(path))
+
+
+CONFIGS = sorted(
+    [p for p in (REPO / 'configs' / 'imagenet_lt').glob('*.py')] +
+    [p for p in (REPO / 'configs' / 'cifar_lt').glob('*.py')] +
+    [p for p in (REPO / 'configs' / 'demo').glob('cls_*.py')])
+FULL = [p for p in CONFIGS
+        if 'model' in load(p) and 'train_dataloader' in load(p)]
+STAGE2 = [p for p in FULL if load(p).get('runner_type') == 'DisAlignRunner']
+
+
+def name(path):
+    return f'{path.parent.name}/{path.stem}'
+
+
+def build_model(cfg):
+    from mmpretrain.registry import MODELS
+    init_default_scope('mmpretrain')
+    model = copy.deepcopy(cfg.model)
+    loss = model.head.loss
+    if loss.get('frequency_file'):  # the real data is not here
+        loss.pop('frequency_file')
+        loss.class_counts = list(range(model.head.num_classes, 0, -1))
+    return MODELS.build(model)
+
+
+def test_the_expected_configs_exist():
+    names = {name(p) for p in FULL}
+    for arch in ('resnet50', 'resnet50-cos', 'resnext50-32x4d',
+                 'resnext50-32x4d-cos'):
+        assert f'imagenet_lt/{arch}_8xb32-90e_imagenet-lt' in names
+        assert f'imagenet_lt/{arch}_disalign_8xb32-10e_imagenet-lt' in names
+    for data in ('cifar10', 'cifar100'):
+        for ratio in (100, 50):
+            assert f'cifar_lt/resnet32_1xb128-200e_{data}-lt-ir{ratio}' in names
+            assert (f'cifar_lt/resnet32_disalign_1xb128-10e_{data}-lt-ir'
+                    f'{ratio}') in names
+    assert {'demo/cls_stage1', 'demo/cls_stage2'} <= names
+    assert len(STAGE2) == 4 + 4 + 1
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=name)
+def test_config_loads(path):
+    cfg = load(path)
+    if 'model' in cfg:
+        assert cfg.default_scope == 'mmpretrain'
+        assert 'mmlt.classification' in cfg.custom_imports.imports
+
+
+@pytest.mark.parametrize('path', STAGE2, ids=name)
+def test_stage2_config_matches_its_stage1(path):
+    cfg = load(path)
+    match = re.fullmatch(r'work_dirs/(demo/)?([\w.-]+)/epoch_(\d+)\.pth',
+                         cfg.load_from)
+    assert match, cfg.load_from
+    folder = 'demo' if match[1] else path.parent.name
+    stage1_path = REPO / 'configs' / folder / f'{match[2]}.py'
+    stage1 = load(stage1_path)
+    assert stage1.get('runner_type') is None
+    # load_from is the last checkpoint of that stage 1
+    assert int(match[3]) == stage1.train_cfg.max_epochs
+    assert cfg.model.head.loss.type == 'GRWKLLoss'
+    cosine = 'Cosine' in cfg.model.head.type
+    assert cfg.model.head.type == ('DisAlignCosineLinearClsHead' if cosine
+                                   else 'DisAlignLinearClsHead')
+    assert stage1.model.head.type == ('CosineLinearClsHead' if cosine else
+                                      'LinearClsHead')
+    if folder == 'imagenet_lt':
+        # the paper's schedules and rho
+        assert cfg.model.head.loss.rho == (1.5 if cosine else 1.2)
+        assert (stage1.train_cfg.max_epochs, cfg.train_cfg.max_epochs) == (
+            90, 10)
+        assert cfg.train_dataloader.batch_size * 8 == 256
+    new, unexpected = check_stage1_state_dict(
+        build_model(cfg), build_model(stage1).state_dict())
+    assert sorted(new) == sorted(
+        f'head.fc.calibration.{k}' for k in
+        ('magnitude', 'margin', 'confidence.weight', 'confidence.bias'))
+    assert unexpected == []
+
+
+@pytest.mark.parametrize('path', [p for p in FULL if 'cifar_lt' in str(p)],
+                         ids=name)
+def test_cifar_lt_config_counts_and_groups(path):
+    from mmpretrain.registry import METRICS
+    cfg = load(path)
+    classes = 100 if 'cifar100' in path.stem else 10
+    ratio = int(re.search(r'ir(\d+)', path.stem)[1])
+    dataset = cfg.train_dataloader.dataset
+    assert dataset.type == f'CIFAR{classes}LT'
+    assert dataset.imbalance_ratio == ratio
+    assert cfg.test_dataloader.dataset.split == 'test'
+    # the counts the loss and metric use are those the dataset produces
+    assert cfg.class_counts == cifar_lt_counts(classes, ratio)
+    assert cfg.model.head.num_classes == classes
+    if cfg.get('runner_type'):
+        assert cfg.model.head.loss.class_counts == cfg.class_counts
+    metric = METRICS.build(copy.deepcopy(cfg.val_evaluator))
+    sizes = {k: len(v) for k, v in metric.groups.items()}
+    expected = {
+        # CIFAR-10: DeiT-LT's index split; CIFAR-100: > 100 / < 20 images
+        (10, 100): (3, 4, 3), (10, 50): (3, 4, 3),
+        (100, 100): (35, 35, 30), (100, 50): (41, 41, 18),
+    }[classes, ratio]
+    assert sizes == dict(zip(('many', 'medium', 'few'), expected))
+
+
+def test_demo_stage2_defaults_to_the_demo_stage1_checkpoint():
+    stage1 = load(REPO / 'configs/demo/cls_stage1.py')
+    stage2 = load(REPO / 'configs/demo/cls_stage2.py')
+    assert stage2.load_from == ('work_dirs/demo/cls_stage1/epoch_'
+                                f'{stage1.train_cfg.max_epochs}.pth')
+    assert stage1.model.backbone.type == 'CifarResNet'
+    assert stage1.model.backbone.get('init_cfg') is None  # from scratch

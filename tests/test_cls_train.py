@@ -1,0 +1,177 @@
+"""End to end on a few LT-Digits images: the demo's stage-1 and stage-2
+configs trained for real with the mmengine runners, tested, evaluated by
+tools/test.py and plotted.
+
+LT-Digits is generated into a temporary folder and cut to at most 24 train
+and 4 val / test images per class (train counts 24 x 6, 20, 12, 7, 4), so
+the two trainings take seconds; many / few are > 20 / < 10 images here.
+"""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from mmlt.engine import DisAlignRunner
+from mmlt.frequency import from_image_list
+from mmlt.lt_digits import LT_DIGITS_CLASSES, make_lt_digits
+
+REPO = Path(__file__).resolve().parents[1]
+CALIBRATION = ('head.fc.calibration.magnitude', 'head.fc.calibration.margin',
+               'head.fc.calibration.confidence.weight',
+               'head.fc.calibration.confidence.bias')
+
+
+def cut_list(path: Path, per_class: int) -> None:
+    kept, seen = [], {}
+    for line in path.read_text().splitlines():
+        label = int(line.rsplit(maxsplit=1)[1])
+        seen[label] = seen.get(label, 0) + 1
+        if seen[label] <= per_class:
+            kept.append(line)
+    path.write_text('\n'.join(kept) + '\n')
+
+
+@pytest.fixture(scope='module')
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp('lt_digits')
+    make_lt_digits(root, tasks=('cls', ))
+    cls = root / 'cls'
+    for split, per_class in (('train', 24), ('val', 4), ('test', 4)):
+        cut_list(cls / f'lt_digits_{split}.txt', per_class)
+    freq = from_image_list(cls / 'lt_digits_train.txt',
+                           classes=LT_DIGITS_CLASSES)
+    freq.save(cls / 'image_frequency.json')
+    return cls
+
+
+def demo_cfg(name: str, data: Path, work_dir: Path, **extra) -> Config:
+    """configs/demo/<name>.py pointed at ``data``, one short epoch."""
+    cfg = Config.fromfile(str(REPO / 'configs' / 'demo' / f'{name}.py'))
+    freq = str(data / 'image_frequency.json')
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[loader].dataset.data_root = str(data)
+        cfg[loader].dataset.classes = str(data / 'classes.txt')
+        cfg[loader].batch_size = 16
+    for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
+        evaluator.update(frequency_file=freq, many_threshold=20,
+                         few_threshold=10)
+    if cfg.model.head.loss.type == 'GRWKLLoss':
+        cfg.model.head.loss.frequency_file = freq
+    cfg.train_cfg.max_epochs = 2
+    cfg.train_cfg.val_interval = 2
+    cfg.param_scheduler.T_max = cfg.param_scheduler.end = 2
+    cfg.default_hooks.checkpoint.interval = 2
+    cfg.work_dir = str(work_dir)
+    cfg.log_level = 'WARNING'
+    cfg.merge_from_dict(extra)
+    return cfg
+
+
+@pytest.fixture(scope='module')
+def stage1(data, tmp_path_factory):
+    work_dir = tmp_path_factory.mktemp('cls_stage1')
+    runner = Runner.from_cfg(demo_cfg('cls_stage1', data, work_dir))
+    runner.train()
+    return work_dir / 'epoch_2.pth'
+
+
+@pytest.fixture(scope='module')
+def stage2(data, stage1, tmp_path_factory):
+    work_dir = tmp_path_factory.mktemp('cls_stage2')
+    cfg = demo_cfg('cls_stage2', data, work_dir, load_from=str(stage1))
+    assert cfg.runner_type == 'DisAlignRunner'
+    runner = DisAlignRunner.from_cfg(cfg)
+    runner.train()
+    return runner, work_dir / 'epoch_2.pth'
+
+
+def test_stage2_learns_only_the_calibration(stage1, stage2):
+    runner, checkpoint = stage2
+    before = torch.load(stage1, weights_only=False)['state_dict']
+    after = torch.load(checkpoint, weights_only=False)['state_dict']
+    assert sorted(set(after) - set(before)) == sorted(CALIBRATION)
+    for key, value in before.items():
+        # backbone, fc and the BN running statistics unchanged
+        assert torch.equal(after[key], value), key
+    assert not torch.equal(after['head.fc.calibration.magnitude'],
+                           torch.ones(10))
+    assert not torch.equal(after['head.fc.calibration.margin'],
+                           torch.zeros(10))
+    trainable = [n for n, p in runner.model.named_parameters()
+                 if p.requires_grad]
+    assert sorted(trainable) == sorted(CALIBRATION)
+
+
+def test_calibrated_model_starts_from_stage1_logits(data, stage1, tmp_path):
+    """Before any stage-2 step the calibrated model predicts exactly what
+    the stage-1 model predicts."""
+    runners = []
+    for name, extra in (('cls_stage1', dict(load_from=str(stage1))),
+                        ('cls_stage2', dict(load_from=str(stage1)))):
+        cfg = demo_cfg(name, data, tmp_path / name, **extra)
+        runner = (DisAlignRunner if cfg.get('runner_type') else
+                  Runner).from_cfg(cfg)
+        runner.load_or_resume()
+        runner.model.eval()
+        runners.append(runner)
+    batch = next(iter(runners[0].test_dataloader))
+    logits = []
+    for runner in runners:
+        with torch.no_grad():
+            data_ = runner.model.data_preprocessor(batch, False)
+            logits.append(runner.model(data_['inputs'], mode='tensor'))
+    assert torch.equal(logits[0], logits[1])
+
+
+def test_runner_test_reports_long_tail_metrics(stage2):
+    runner, _ = stage2
+    metrics = runner.test()
+    for key in ('lt/top1', 'lt/many', 'lt/medium', 'lt/few'):
+        assert 0 <= metrics[key] <= 100, key
+    classwise = metrics['lt/top1_classwise']
+    assert metrics['lt/few'] == pytest.approx((classwise[8] + classwise[9]) /
+                                              2)
+    assert len(metrics['lt/top1_classwise']) == 10
+    # 4 test images per class: overall = mean of the classes
+    assert metrics['lt/top1'] == pytest.approx(
+        sum(metrics['lt/top1_classwise']) / 10)
+
+
+def test_test_script_and_plots(data, stage1, stage2, tmp_path):
+    _, checkpoint = stage2
+    freq = data / 'image_frequency.json'
+    overrides = [f'test_dataloader.dataset.data_root={data}',
+                 f'test_dataloader.dataset.classes={data}/classes.txt',
+                 f'test_evaluator.frequency_file={freq}',
+                 f'model.head.loss.frequency_file={freq}']
+    out = tmp_path / 'stage2.json'
+    subprocess.run(
+        [sys.executable, str(REPO / 'tools' / 'test.py'),
+         str(REPO / 'configs' / 'demo' / 'cls_stage2.py'), str(checkpoint),
+         '--work-dir', str(tmp_path / 'test'), '--out', str(out),
+         '--out-item', 'metrics', '--cfg-options', *overrides],
+        check=True, capture_output=True, cwd=tmp_path)
+    metrics = json.loads(out.read_text())
+    assert {'lt/top1', 'lt/many', 'lt/medium', 'lt/few'} <= set(metrics)
+
+    sys.path.insert(0, str(REPO / 'tools' / 'analysis'))
+    try:
+        import plot_class_accuracy as plot
+    finally:
+        sys.path.pop(0)
+    png = tmp_path / 'accuracy.png'
+    plot.main(['accuracy', str(out), str(out), '--labels', 'a', 'b',
+               '--frequency', str(freq), '-o', str(png)])
+    assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    png = tmp_path / 'calibration.png'
+    plot.main(['calibration', str(checkpoint), '--frequency',
+               str(data / 'lt_digits_train.txt'), '--classes',
+               str(data / 'classes.txt'), '-o', str(png)])
+    assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    with pytest.raises(KeyError, match='calibration'):
+        plot.calibration_params(str(stage1))
