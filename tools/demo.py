@@ -36,6 +36,25 @@ def seg_frequency():
     ]
 
 
+def cls_frequency():
+    """Training images per class of the classification list."""
+    out = f'{DATA}/cls/image_frequency.json'
+    return out, [
+        'list', f'{DATA}/cls/lt_digits_train.txt', '--classes',
+        f'{DATA}/cls/classes.txt', '-o', out
+    ]
+
+
+def plot_cls(metrics_files):
+    """Per-class accuracy against training frequency, before and after."""
+    out = f'{WORK}/cls_accuracy.png'
+    run([sys.executable, 'tools/analysis/plot_class_accuracy.py', 'accuracy',
+         *metrics_files, '--labels', 'stage 1', 'DisAlign stage 2',
+         '--frequency', f'{DATA}/cls/image_frequency.json', '-o', out],
+        f'{ROOT}/{WORK}/cls_plot.log')
+    print(f'[cls] per-class accuracy plot: {out}')
+
+
 # Each task: its configs, the frequency file its stage 2 reads, and the
 # metrics of the table (label, key in tools/test.py's metrics).
 TASKS = {
@@ -52,6 +71,16 @@ TASKS = {
                  ('mIoU tail (digits 5-9)', 'mIoU_tail'),
                  ('mAcc head', 'mAcc_head'), ('mAcc body', 'mAcc_body'),
                  ('mAcc tail', 'mAcc_tail')]),
+    'cls':
+    dict(
+        title='Classification: ResNet + DisAlign, LT-Digits test',
+        stage1='configs/demo/cls_stage1.py',
+        stage2='configs/demo/cls_stage2.py',
+        frequency=cls_frequency,
+        after=plot_cls,
+        metrics=[('top-1', 'lt/top1'), ('many (> 100 images)', 'lt/many'),
+                 ('medium (20-100)', 'lt/medium'),
+                 ('few (< 20)', 'lt/few')]),
 }
 
 
@@ -75,7 +104,7 @@ def last_checkpoint(work_dir):
 
 def train_and_test(name, task):
     python = sys.executable
-    metrics = {}
+    metrics, files = {}, []
     for stage in ('stage1', 'stage2'):
         work_dir = f'{WORK}/{name}_{stage}'
         cmd = [python, 'tools/train.py', task[stage], '--work-dir', work_dir]
@@ -91,8 +120,11 @@ def train_and_test(name, task):
             f'{ROOT}/{work_dir}/demo_test.log')
         with open(osp.join(ROOT, out)) as f:
             metrics[stage] = json.load(f)
+        files.append(out)
         print(f'[{name}] {stage}: trained and tested in '
               f'{time.time() - start:.0f} s', flush=True)
+    if 'after' in task:
+        task['after'](files)
     return metrics
 
 
