@@ -1,0 +1,130 @@
+# DeiT-LT demo, the baseline: a plain DeiT (tiny ViT, CLS token only) trained
+# on LT-Digits without a teacher, with the student's data, augmentation
+# (Mixup / CutMix, label smoothing 0.1) and schedule. deit_student.py
+# inherits everything here and adds the DIST token, the teacher and DRW.
+#   python tools/train.py configs/demo/deit_plain.py \
+#       --work-dir work_dirs/demo/deit_plain
+_base_ = ['mmpretrain::_base_/default_runtime.py']
+custom_imports = dict(
+    imports=['mmlt.classification'], allow_failed_imports=False)
+default_scope = 'mmpretrain'
+
+data_root = 'data/lt_digits/cls/'
+num_classes = 10
+img_size = 32  # the 28 px digits upsampled (bicubic): 4x4 patches of 8 px
+max_epochs = 80
+# a tiny ViT: 4 layers, 64 dims, 2 heads (0.2M parameters)
+embed_dims = 64
+vit_arch = dict(
+    embed_dims=embed_dims, num_layers=4, num_heads=2,
+    feedforward_channels=4 * embed_dims)
+
+model = dict(
+    type='ImageClassifier',
+    backbone=dict(
+        type='VisionTransformer',
+        arch=vit_arch,
+        img_size=img_size,
+        patch_size=8,
+        drop_path_rate=0.0),
+    neck=None,
+    head=dict(
+        type='VisionTransformerClsHead',
+        num_classes=num_classes,
+        in_channels=embed_dims,
+        loss=dict(
+            type='LabelSmoothLoss', label_smooth_val=0.1, mode='original')),
+    init_cfg=[
+        dict(type='TruncNormal', layer='Linear', std=.02),
+        dict(type='Constant', layer='LayerNorm', val=1., bias=0.),
+    ],
+    train_cfg=dict(augments=[
+        dict(type='Mixup', alpha=0.8),
+        dict(type='CutMix', alpha=1.0)
+    ]))
+
+data_preprocessor = dict(
+    num_classes=num_classes,
+    mean=[33.3, 33.3, 33.3],
+    std=[78.6, 78.6, 78.6],
+    to_rgb=False)
+
+dataset_type = 'LongTailListDataset'
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomCrop', crop_size=28, padding=2),
+    dict(type='Resize', scale=(img_size, img_size), backend='pillow',
+         interpolation='bicubic'),
+    dict(type='PackInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(img_size, img_size), backend='pillow',
+         interpolation='bicubic'),
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=0,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='lt_digits_train.txt',
+        classes=data_root + 'classes.txt',
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=100,
+    num_workers=0,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='lt_digits_val.txt',
+        classes=data_root + 'classes.txt',
+        pipeline=test_pipeline))
+test_dataloader = dict(
+    batch_size=100,
+    num_workers=0,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='lt_digits_test.txt',
+        classes=data_root + 'classes.txt',
+        pipeline=test_pipeline))
+# many 0-2, medium 3-6, few 7-9 (module doc of deit_teacher.py)
+class_groups = dict(many=(0, 3), medium=(3, 7), few=(7, 10))
+val_evaluator = dict(type='LongTailAccuracy', class_groups=class_groups)
+test_evaluator = val_evaluator
+
+# DeiT's AdamW recipe (lr raised for the tiny model and batch), warm-up then
+# cosine
+optim_wrapper = dict(
+    optimizer=dict(
+        type='AdamW', lr=2e-3, weight_decay=0.05, eps=1e-8,
+        betas=(0.9, 0.999)),
+    paramwise_cfg=dict(
+        norm_decay_mult=0.0,
+        bias_decay_mult=0.0,
+        custom_keys={
+            '.cls_token': dict(decay_mult=0.0),
+            '.dist_token': dict(decay_mult=0.0),
+            '.pos_embed': dict(decay_mult=0.0)
+        }),
+    clip_grad=dict(max_norm=5.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-2, by_epoch=True, begin=0, end=3,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=True, begin=3,
+         end=max_epochs)
+]
+
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=max_epochs)
+val_cfg = dict()
+test_cfg = dict()
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=10),
+    checkpoint=dict(type='CheckpointHook', interval=max_epochs,
+                    max_keep_ckpts=1))
+randomness = dict(seed=0)
