@@ -492,6 +492,11 @@ def make_lt_digits(out_dir: PathLike,
                                               val_canvases,
                                               len(train_canvases) + 1,
                                               n_train_ann + 1)
+        # As in LVIS v1, val carries train's category block: the rare /
+        # common / frequent split (and LVISMetric's APr / APc / APf) is by
+        # train image counts.
+        if 'det' in tasks:
+            val_lvis['categories'] = train_lvis['categories']
         meta['counts']['train_canvases'] = len(train_canvases)
         meta['counts']['val_canvases'] = len(val_canvases)
         if 'det' in tasks:

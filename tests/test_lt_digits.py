@@ -195,7 +195,9 @@ def test_tasks_do_not_change_each_other(lt, tmp_path):
 
 
 # --------------------------------------------------------------------- det
-def check_lvis(lvis, expected_instances):
+def check_lvis(lvis, expected_instances, counted=True):
+    """counted: the category counts are this file's own (train); val
+    carries train's category block, as LVIS v1 does."""
     anns, images = lvis['annotations'], lvis['images']
     cats = sorted(lvis['categories'], key=lambda c: c['id'])
     assert [c['id'] for c in cats] == list(range(1, 11))
@@ -205,11 +207,12 @@ def check_lvis(lvis, expected_instances):
         img_sets[a['category_id']].add(a['image_id'])
         inst[a['category_id']] += 1
     for c in cats:
-        assert c['instance_count'] == inst[c['id']]
-        assert c['image_count'] == len(img_sets[c['id']])
+        if counted:
+            assert c['instance_count'] == inst[c['id']]
+            assert c['image_count'] == len(img_sets[c['id']])
         assert c['frequency'] == lvis_frequency(c['image_count'])
         assert set(c) >= {'synset', 'synonyms', 'def'}
-    assert [c['instance_count'] for c in cats] == expected_instances
+    assert [inst[c['id']] for c in cats] == expected_instances
     assert len({a['id'] for a in anns}) == len(anns)
     assert len({i['id'] for i in images}) == len(images)
     per_image = Counter(a['image_id'] for a in anns)
@@ -237,7 +240,9 @@ def test_lvis_json(lt):
     assert [c['image_count'] for c in cats] == \
         [151, 102, 62, 41, 23, 15, 9, 5, 3, 2]
     assert ''.join(c['frequency'] for c in cats) == 'ffccccrrrr'
-    check_lvis(val, [30] * 10)
+    # val: its own annotations, train's categories (so LVISMetric's
+    # APr / APc / APf are the train split's rare / common / frequent)
+    assert check_lvis(val, [30] * 10, counted=False) == cats
     assert len(train['images']) == 240 and len(val['images']) == 155
     # Ids are unique across the two files, as in LVIS.
     assert not {i['id'] for i in train['images']} & \

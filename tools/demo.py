@@ -1,10 +1,13 @@
 """The mmlt demo: long-tailed recognition end to end on LT-Digits.
 
-For each task it builds the data (real MNIST digits in the layouts of
-ImageNet-LT, LVIS v1 and ADE20K), computes the class frequencies with
-``tools/analysis/class_frequency.py``, trains stage 1 and DisAlign stage 2
-with ``tools/train.py``, tests both with ``tools/test.py``, and prints a
-before/after table. Everything runs on a CPU.
+It builds the data (real MNIST digits in the layouts of ImageNet-LT, LVIS v1
+and ADE20K). For each DisAlign task (seg, det, cls) it computes the class
+frequencies with ``tools/analysis/class_frequency.py``, trains stage 1 and
+DisAlign stage 2 with ``tools/train.py``, tests both with ``tools/test.py``,
+and prints a before/after table. For DeiT-LT (deit) it trains and tests the
+CNN teacher, the distilled student with the teacher in the loop, and a plain
+DeiT on the same data and schedule, and prints the CLS / DIST / average
+accuracy, overall and many / medium / few. Everything runs on a CPU.
 
     python tools/demo.py                  # every task
     python tools/demo.py --tasks seg      # one task
@@ -45,6 +48,13 @@ def cls_frequency():
     ]
 
 
+def det_frequency():
+    """Images per category of the LVIS-format train json (LVIS's own
+    image_count, the default of the frequency tool)."""
+    out = f'{DATA}/det/lvis_v1_train_frequency.json'
+    return out, ['lvis', f'{DATA}/det/annotations/lvis_v1_train.json', '-o', out]
+
+
 def plot_cls(metrics_files):
     """Per-class accuracy against training frequency, before and after."""
     out = f'{WORK}/cls_accuracy.png'
@@ -55,32 +65,79 @@ def plot_cls(metrics_files):
     print(f'[cls] per-class accuracy plot: {out}')
 
 
-# Each task: its configs, the frequency file its stage 2 reads, and the
-# metrics of the table (label, key in tools/test.py's metrics).
+def load_stage1(name):
+    """Stage 2 starts from stage 1's last checkpoint."""
+    return lambda: [
+        f'load_from={last_checkpoint(f"{WORK}/{name}_stage1")}']
+
+
+def disalign_task(name, title, rows, **extra):
+    """Stage 1, then DisAlign stage 2 from its checkpoint; a before/after
+    table of ``rows`` (label, key in tools/test.py's metrics)."""
+    return dict(
+        title=title,
+        runs=[('stage1', f'configs/demo/{name}_stage1.py', None),
+              ('stage2', f'configs/demo/{name}_stage2.py', load_stage1(name))],
+        columns=[('stage 1', 'stage1', ''), ('DisAlign', 'stage2', '')],
+        rows=rows,
+        **extra)
+
+
+def deit_teacher():
+    """The student distils from the teacher trained just before."""
+    return [f'model.teacher.checkpoint='
+            f'{last_checkpoint(f"{WORK}/deit_teacher")}']
+
+
+# Each task: its runs (name, config, extra --cfg-options), the frequency file
+# its losses read, and its table: columns (label, run, metric prefix) and
+# rows (label, metric key after the prefix).
 TASKS = {
     'seg':
-    dict(
-        title='Semantic segmentation: FCN (ResNet-18/16) + DisAlign, '
-        'LT-Digits val',
-        stage1='configs/demo/seg_stage1.py',
-        stage2='configs/demo/seg_stage2.py',
+    disalign_task(
+        'seg',
+        'Semantic segmentation: FCN (ResNet-18/16) + DisAlign, LT-Digits val',
         frequency=seg_frequency,
-        metrics=[('mIoU', 'mIoU'), ('mAcc', 'mAcc'),
-                 ('mIoU head (background)', 'mIoU_head'),
-                 ('mIoU body (digits 0-4)', 'mIoU_body'),
-                 ('mIoU tail (digits 5-9)', 'mIoU_tail'),
-                 ('mAcc head', 'mAcc_head'), ('mAcc body', 'mAcc_body'),
-                 ('mAcc tail', 'mAcc_tail')]),
+        rows=[('mIoU', 'mIoU'), ('mAcc', 'mAcc'),
+              ('mIoU head (background)', 'mIoU_head'),
+              ('mIoU body (digits 0-4)', 'mIoU_body'),
+              ('mIoU tail (digits 5-9)', 'mIoU_tail'),
+              ('mAcc head', 'mAcc_head'), ('mAcc body', 'mAcc_body'),
+              ('mAcc tail', 'mAcc_tail')]),
+    'det':
+    disalign_task(
+        'det',
+        'Detection and instance segmentation: Mask R-CNN (ResNet-18/4) + '
+        'DisAlign, LT-Digits val (LVISMetric, AP in %)',
+        frequency=det_frequency,
+        # LVIS's rare / common / frequent split by train images per
+        # category: 1-10 / 11-100 / > 100
+        rows=[(f'{kind} {ap}', f'lvis/{key}_{ap}')
+              for kind, key in (('box', 'bbox'), ('mask', 'segm'))
+              for ap in ('AP', 'APr', 'APc', 'APf')],
+        scale=100),  # LVISMetric reports fractions
     'cls':
-    dict(
-        title='Classification: ResNet + DisAlign, LT-Digits test',
-        stage1='configs/demo/cls_stage1.py',
-        stage2='configs/demo/cls_stage2.py',
+    disalign_task(
+        'cls',
+        'Classification: ResNet + DisAlign, LT-Digits test',
         frequency=cls_frequency,
         after=plot_cls,
-        metrics=[('top-1', 'lt/top1'), ('many (> 100 images)', 'lt/many'),
-                 ('medium (20-100)', 'lt/medium'),
-                 ('few (< 20)', 'lt/few')]),
+        rows=[('top-1', 'lt/top1'), ('many (> 100 images)', 'lt/many'),
+              ('medium (20-100)', 'lt/medium'), ('few (< 20)', 'lt/few')]),
+    'deit':
+    dict(
+        title='DeiT-LT: tiny ViT student, ResNet-8 teacher (LDAM + DRW + '
+        'SAM), LT-Digits test, top-1 %',
+        runs=[('teacher', 'configs/demo/deit_teacher.py', None),
+              ('student', 'configs/demo/deit_student.py', deit_teacher),
+              ('plain', 'configs/demo/deit_plain.py', None)],
+        columns=[('teacher', 'teacher', 'lt/'),
+                 ('plain DeiT', 'plain', 'lt/'),
+                 ('LT CLS', 'student', 'lt_cls/'),
+                 ('LT DIST', 'student', 'lt_dist/'),
+                 ('LT avg', 'student', 'lt_avg/')],
+        rows=[('overall', 'top1'), ('many (digits 0-2)', 'many'),
+              ('medium (3-6)', 'medium'), ('few (7-9)', 'few')]),
 }
 
 
@@ -103,25 +160,25 @@ def last_checkpoint(work_dir):
 
 
 def train_and_test(name, task):
+    """Train and test each run of a task; its test metrics by run."""
     python = sys.executable
     metrics, files = {}, []
-    for stage in ('stage1', 'stage2'):
-        work_dir = f'{WORK}/{name}_{stage}'
-        cmd = [python, 'tools/train.py', task[stage], '--work-dir', work_dir]
-        if stage == 'stage2':
-            cmd += ['--cfg-options',
-                    f'load_from={last_checkpoint(f"{WORK}/{name}_stage1")}']
+    for run_name, config, options in task['runs']:
+        work_dir = f'{WORK}/{name}_{run_name}'
+        cmd = [python, 'tools/train.py', config, '--work-dir', work_dir]
+        if options is not None:
+            cmd += ['--cfg-options', *options()]
         start = time.time()
-        print(f'[{name}] {stage}: {" ".join(cmd[1:])}', flush=True)
+        print(f'[{name}] {run_name}: {" ".join(cmd[1:])}', flush=True)
         run(cmd, f'{ROOT}/{work_dir}/demo_train.log')
         out = f'{work_dir}/test_metrics.json'
-        run([python, 'tools/test.py', task[stage], last_checkpoint(work_dir),
+        run([python, 'tools/test.py', config, last_checkpoint(work_dir),
              '--work-dir', work_dir, '--out', out, '--out-item', 'metrics'],
             f'{ROOT}/{work_dir}/demo_test.log')
         with open(osp.join(ROOT, out)) as f:
-            metrics[stage] = json.load(f)
+            metrics[run_name] = json.load(f)
         files.append(out)
-        print(f'[{name}] {stage}: trained and tested in '
+        print(f'[{name}] {run_name}: trained and tested in '
               f'{time.time() - start:.0f} s', flush=True)
     if 'after' in task:
         task['after'](files)
@@ -129,12 +186,20 @@ def train_and_test(name, task):
 
 
 def print_table(task, metrics):
+    """One row per metric, one column per run (and the change when there
+    are two)."""
+    columns = task['columns']
+    scale = task.get('scale', 1)
+    change = len(columns) == 2
     print(f'\n{task["title"]}')
-    print(f'  {"metric":<26}{"stage 1":>10}{"DisAlign":>10}{"change":>9}')
-    for label, key in task['metrics']:
-        before, after = metrics['stage1'][key], metrics['stage2'][key]
-        print(f'  {label:<26}{before:>10.2f}{after:>10.2f}'
-              f'{after - before:>+9.2f}')
+    print(f'  {"metric":<26}' + ''.join(f'{label:>11}'
+                                         for label, _, _ in columns) +
+          (f'{"change":>9}' if change else ''))
+    for label, key in task['rows']:
+        values = [metrics[run][prefix + key] * scale
+                  for _, run, prefix in columns]
+        print(f'  {label:<26}' + ''.join(f'{v:>11.2f}' for v in values) +
+              (f'{values[1] - values[0]:>+9.2f}' if change else ''))
 
 
 def print_profile(meta):
@@ -172,10 +237,11 @@ def main():
     results = {}
     for name in args.tasks:
         task = TASKS[name]
-        frequency_file, tool_args = task['frequency']()
-        run([sys.executable, 'tools/analysis/class_frequency.py', *tool_args],
-            f'{ROOT}/{WORK}/{name}_frequency.log')
-        print(f'[{name}] class frequencies: {frequency_file}')
+        if 'frequency' in task:
+            frequency_file, tool_args = task['frequency']()
+            run([sys.executable, 'tools/analysis/class_frequency.py',
+                 *tool_args], f'{ROOT}/{WORK}/{name}_frequency.log')
+            print(f'[{name}] class frequencies: {frequency_file}')
         results[name] = train_and_test(name, task)
     for name in args.tasks:
         print_table(TASKS[name], results[name])

@@ -12,18 +12,13 @@
 #   bash tools/dist_train.sh configs/deit_lt/deit-lt_deit-base-distilled_16xb128-1400e_imagenet-lt.py 16
 _base_ = ['mmpretrain::deit/deit-base-distilled_16xb64_in1k.py']
 custom_imports = dict(
-    imports=[
-        'mmlt.classification', 'mmlt.classification.ldam',
-        'mmlt.classification.sam', 'mmlt.classification.drw',
-        'mmlt.classification.deit_lt'
-    ],
-    allow_failed_imports=False)
+    imports=['mmlt.classification'], allow_failed_imports=False)
 
 dataset_type = 'ImageNetLT'
 data_root = 'data/imagenet'
 num_classes = 1000
 frequency_file = 'data/imagenet_lt_freq.json'
-teacher_config = 'configs/deit_lt/resnet50_ldam-drw-sam_8xb32-90e_imagenet-lt.py'
+teacher_config = '{{ fileDirname }}/resnet50_ldam-drw-sam_8xb32-90e_imagenet-lt.py'
 teacher_checkpoint = \
     'work_dirs/resnet50_ldam-drw-sam_8xb32-90e_imagenet-lt/epoch_90.pth'
 max_epochs = 1400

@@ -13,12 +13,7 @@
 #   bash tools/dist_train.sh configs/deit_lt/deit-lt_deit-base-distilled_8xb128-1200e_cifar10-lt-100.py 8
 _base_ = ['mmpretrain::deit/deit-base-distilled_16xb64_in1k.py']
 custom_imports = dict(
-    imports=[
-        'mmlt.classification', 'mmlt.classification.ldam',
-        'mmlt.classification.sam', 'mmlt.classification.drw',
-        'mmlt.classification.deit_lt'
-    ],
-    allow_failed_imports=False)
+    imports=['mmlt.classification'], allow_failed_imports=False)
 
 dataset_type = 'CIFAR10LT'
 data_root = 'data/cifar10'
@@ -26,7 +21,7 @@ num_classes = 10
 imbalance_ratio = 100
 class_groups = dict(many=(0, 3), medium=(3, 7), few=(7, 10))
 teacher_config = \
-    'configs/deit_lt/resnet32_ldam-drw-sam_1xb128-200e_cifar10-lt-100.py'
+    '{{ fileDirname }}/resnet32_ldam-drw-sam_1xb128-200e_cifar10-lt-100.py'
 teacher_checkpoint = \
     'work_dirs/resnet32_ldam-drw-sam_1xb128-200e_cifar10-lt-100/epoch_200.pth'
 max_epochs = 1200

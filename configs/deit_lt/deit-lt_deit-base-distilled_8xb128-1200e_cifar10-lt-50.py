@@ -3,7 +3,7 @@
 # (94.9 / 87.0 / 88.6).
 _base_ = ['./deit-lt_deit-base-distilled_8xb128-1200e_cifar10-lt-100.py']
 teacher_config = \
-    'configs/deit_lt/resnet32_ldam-drw-sam_1xb128-200e_cifar10-lt-50.py'
+    '{{ fileDirname }}/resnet32_ldam-drw-sam_1xb128-200e_cifar10-lt-50.py'
 teacher_checkpoint = \
     'work_dirs/resnet32_ldam-drw-sam_1xb128-200e_cifar10-lt-50/epoch_200.pth'
 model = dict(

@@ -9,7 +9,7 @@ data_root = 'data/cifar100'
 num_classes = 100
 class_groups = dict(many=(0, 36), medium=(36, 71), few=(71, 100))
 teacher_config = \
-    'configs/deit_lt/resnet32_ldam-drw-sam_1xb128-200e_cifar100-lt-100.py'
+    '{{ fileDirname }}/resnet32_ldam-drw-sam_1xb128-200e_cifar100-lt-100.py'
 teacher_checkpoint = \
     'work_dirs/resnet32_ldam-drw-sam_1xb128-200e_cifar100-lt-100/epoch_200.pth'
 

@@ -3,7 +3,7 @@
 # (74.8 / 60.3 / 43.1).
 _base_ = ['./deit-lt_deit-base-distilled_8xb128-1200e_cifar100-lt-100.py']
 teacher_config = \
-    'configs/deit_lt/resnet32_ldam-drw-sam_1xb128-200e_cifar100-lt-50.py'
+    '{{ fileDirname }}/resnet32_ldam-drw-sam_1xb128-200e_cifar100-lt-50.py'
 teacher_checkpoint = \
     'work_dirs/resnet32_ldam-drw-sam_1xb128-200e_cifar100-lt-50/epoch_200.pth'
 model = dict(

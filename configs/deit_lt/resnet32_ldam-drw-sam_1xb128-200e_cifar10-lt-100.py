@@ -9,11 +9,7 @@
 # CIFAR-10 (python version) in data/cifar10/cifar-10-batches-py.
 _base_ = ['mmpretrain::_base_/default_runtime.py']
 custom_imports = dict(
-    imports=[
-        'mmlt.classification', 'mmlt.classification.ldam',
-        'mmlt.classification.sam', 'mmlt.classification.drw'
-    ],
-    allow_failed_imports=False)
+    imports=['mmlt.classification'], allow_failed_imports=False)
 default_scope = 'mmpretrain'
 
 dataset_type = 'CIFAR10LT'

@@ -11,11 +11,7 @@
 #       --num-classes 1000
 _base_ = ['mmpretrain::_base_/default_runtime.py']
 custom_imports = dict(
-    imports=[
-        'mmlt.classification', 'mmlt.classification.ldam',
-        'mmlt.classification.sam', 'mmlt.classification.drw'
-    ],
-    allow_failed_imports=False)
+    imports=['mmlt.classification'], allow_failed_imports=False)
 default_scope = 'mmpretrain'
 
 data_root = 'data/imagenet'

@@ -10,12 +10,7 @@
 #       --work-dir work_dirs/demo/deit_student
 _base_ = ['./deit_plain.py']
 custom_imports = dict(
-    imports=[
-        'mmlt.classification', 'mmlt.classification.ldam',
-        'mmlt.classification.sam', 'mmlt.classification.drw',
-        'mmlt.classification.deit_lt'
-    ],
-    allow_failed_imports=False)
+    imports=['mmlt.classification'], allow_failed_imports=False)
 
 drw_epoch = 64  # K (0-based): the last 16 of 80 epochs (DeiT-LT: 1100/1200)
 
@@ -33,11 +28,12 @@ model = dict(
         dist_weight=0.5,
         drw_beta=0.9999),
     teacher=dict(
-        config='configs/demo/deit_teacher.py',
+        config='{{ fileDirname }}/deit_teacher.py',
         checkpoint='work_dirs/demo/deit_teacher/epoch_30.pth',
         img_size=28))
 
-custom_hooks = [dict(type='DRWHook', start_epoch=drw_epoch)]
+custom_hooks = [dict(type='DRWHook', start_epoch=drw_epoch),
+                dict(type='FiniteLossHook'), dict(type='RNGStateHook')]
 
 # one test run, three heads: lt_cls/*, lt_dist/*, lt_avg/*
 val_evaluator = [

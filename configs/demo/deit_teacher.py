@@ -7,11 +7,7 @@
 #       --work-dir work_dirs/demo/deit_teacher
 _base_ = ['mmpretrain::_base_/default_runtime.py']
 custom_imports = dict(
-    imports=[
-        'mmlt.classification', 'mmlt.classification.ldam',
-        'mmlt.classification.sam', 'mmlt.classification.drw'
-    ],
-    allow_failed_imports=False)
+    imports=['mmlt.classification'], allow_failed_imports=False)
 default_scope = 'mmpretrain'
 
 data_root = 'data/lt_digits/cls/'
@@ -101,7 +97,8 @@ param_scheduler = [
     dict(type='MultiStepLR', by_epoch=True, milestones=[drw_epoch],
          gamma=0.1),
 ]
-custom_hooks = [dict(type='DRWHook', start_epoch=drw_epoch)]
+custom_hooks = [dict(type='DRWHook', start_epoch=drw_epoch),
+                dict(type='FiniteLossHook'), dict(type='RNGStateHook')]
 
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=max_epochs)
 val_cfg = dict()

@@ -15,6 +15,10 @@ apply_compat()
 
 
 from .backbones import CifarResNet  # noqa: E402
+from .deit_lt import DeiTLTClassifier, DeiTLTClsHead  # noqa: E402
+from .drw import DRWHook  # noqa: E402
+from .ldam import LDAMLoss  # noqa: E402
+from .sam import SAMOptimWrapper  # noqa: E402
 from .datasets import (CIFAR10LT, CIFAR100LT, ImageNetLT,  # noqa: E402
                        LongTailListDataset, cifar_lt_counts,
                        exponential_profile)
@@ -28,5 +32,6 @@ __all__ = [
     'DisAlignLinearClsHead', 'DisAlignCosineLinearClsHead',
     'LongTailListDataset', 'ImageNetLT', 'CIFAR10LT', 'CIFAR100LT',
     'exponential_profile', 'cifar_lt_counts', 'LongTailAccuracy',
-    'long_tail_accuracy'
+    'long_tail_accuracy', 'DeiTLTClassifier', 'DeiTLTClsHead', 'DRWHook',
+    'LDAMLoss', 'SAMOptimWrapper'
 ]
