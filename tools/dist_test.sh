@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Usage: tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py options]
-# On a CPU-only machine torchrun starts GPUS processes on the gloo backend.
+# On a machine without a GPU torchrun starts GPUS processes and tools/test.py
+# puts them on the gloo backend (mmlt.engine.distributed). $PYTHON picks the
+# interpreter (default: python).
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3
@@ -10,7 +12,7 @@ PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 
 PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
-python -m torch.distributed.run \
+${PYTHON:-python} -m torch.distributed.run \
     --nnodes=$NNODES \
     --node_rank=$NODE_RANK \
     --master_addr=$MASTER_ADDR \

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Usage: tools/dist_train.sh CONFIG GPUS [train.py options]
-# On a CPU-only machine torchrun starts GPUS processes on the gloo backend.
+# On a machine without a GPU torchrun starts GPUS processes and tools/train.py
+# puts them on the gloo backend (mmlt.engine.distributed). $PYTHON picks the
+# interpreter (default: python).
 CONFIG=$1
 GPUS=$2
 NNODES=${NNODES:-1}
@@ -9,7 +11,7 @@ PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 
 PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
-python -m torch.distributed.run \
+${PYTHON:-python} -m torch.distributed.run \
     --nnodes=$NNODES \
     --node_rank=$NODE_RANK \
     --master_addr=$MASTER_ADDR \

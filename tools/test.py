@@ -18,6 +18,10 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from mmlt.engine import (CheckpointMatchesModelHook,  # noqa: E402
+                         DisAlignRunner, check_default_scope,
+                         setup_distributed)
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Test (and eval) a model')
@@ -55,6 +59,10 @@ def main():
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    # default_scope must be the toolbox of the mmlt adapter imported
+    check_default_scope(cfg)
+    # no GPU: torchrun's processes on gloo, DDP without device_ids
+    setup_distributed(cfg, args.launcher)
 
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
@@ -77,6 +85,10 @@ def main():
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
+    if not isinstance(runner, DisAlignRunner):  # it checks checkpoints itself
+        # mmengine loads non-strictly and only warns: evaluating a checkpoint
+        # of another model would report the metrics of random weights.
+        runner.register_hook(CheckpointMatchesModelHook())
     metrics = runner.test()
     if args.out is not None and args.out_item == 'metrics':
         from mmengine.fileio import dump

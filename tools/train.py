@@ -17,7 +17,10 @@ apply_compat()
 
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+from mmengine.runner import Runner, find_latest_checkpoint  # noqa: E402
+
+from mmlt.engine import (check_default_scope,  # noqa: E402
+                         setup_distributed)
 
 
 def parse_args():
@@ -59,6 +62,10 @@ def main():
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    # default_scope must be the toolbox of the mmlt adapter imported
+    check_default_scope(cfg)
+    # no GPU: torchrun's processes on gloo, DDP without device_ids
+    setup_distributed(cfg, args.launcher)
 
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
@@ -82,7 +89,17 @@ def main():
         cfg.auto_scale_lr.enable = True
 
     if args.resume == 'auto':
-        cfg.resume = True
+        # The latest checkpoint of the work dir. mmengine would resume from
+        # load_from when it is set, and a DisAlign stage 2 sets it to the
+        # stage-1 checkpoint; with nothing to resume, start anew from
+        # load_from.
+        latest = find_latest_checkpoint(cfg.work_dir)
+        if latest is not None:
+            cfg.resume = True
+            cfg.load_from = latest
+        else:
+            print(f'--resume: no checkpoint in {cfg.work_dir}; starting the '
+                  'run from the beginning.')
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume

@@ -93,4 +93,6 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
     checkpoint=dict(type='CheckpointHook', interval=max_epochs,
                     max_keep_ckpts=1))
+# stop on a NaN / inf loss; let --resume repeat the interrupted run exactly
+custom_hooks = [dict(type='FiniteLossHook'), dict(type='RNGStateHook')]
 randomness = dict(seed=0)

@@ -137,4 +137,6 @@ default_hooks = dict(
                     interval=max_iters),
     visualization=dict(type='DetVisualizationHook', draw=False))
 log_processor = dict(by_epoch=False)
+# stop on a NaN / inf loss; let --resume repeat the interrupted run exactly
+custom_hooks = [dict(type='FiniteLossHook'), dict(type='RNGStateHook')]
 randomness = dict(seed=0)

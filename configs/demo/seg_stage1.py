@@ -101,4 +101,6 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     checkpoint=dict(type='CheckpointHook', by_epoch=False,
                     interval=max_iters))
+# stop on a NaN / inf loss; let --resume repeat the interrupted run exactly
+custom_hooks = [dict(type='FiniteLossHook'), dict(type='RNGStateHook')]
 randomness = dict(seed=0)

@@ -297,7 +297,12 @@ class DeiTLTClassifier(ImageClassifier):
         shapes = [(k, tuple(state[k].shape), tuple(v.shape))
                   for k, v in own.items()
                   if k in state and tuple(state[k].shape) != tuple(v.shape)]
-        head = [s for s in shapes if s[0].startswith('head.')]
+        # A class-count mismatch shows in a head tensor whose first dimension
+        # is the class count; other head shapes (feature width, hidden
+        # layer) are another architecture, reported below.
+        classes = _num_classes(self.teacher)
+        head = [s for s in shapes if s[0].startswith('head.') and s[1]
+                and s[2][:1] == (classes, ) and s[1][0] != classes]
         if head:
             key, theirs, ours = head[0]
             raise ValueError(

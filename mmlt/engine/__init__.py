@@ -1,14 +1,27 @@
 """mmengine-level parts shared by every toolbox (no toolbox imports):
-compatibility fixes and DisAlign's stage-2 runner."""
+compatibility fixes, DisAlign's stage-2 runner, and the checks and hooks
+that turn wrong input into clear errors."""
+from .checks import (ADAPTER_TOOLBOXES, check_checkpoint_matches_model,
+                     check_default_scope, imported_adapters)
 from .compat import apply_compat
+from .distributed import (AnyDeviceDDP, RankConsistencyHook,
+                          model_digests, setup_distributed)
+from .resume import RNGStateHook
+from .data_errors import name_samples_in_pipeline_errors
+from .hooks import CheckpointMatchesModelHook, FiniteLossHook
 from .stage2 import (DisAlignRunner, check_frequency_classes,
                      check_stage1_state_dict, freeze_except_calibration,
                      keep_norm_layers_in_eval)
 
 apply_compat()
+name_samples_in_pipeline_errors()
 
 __all__ = [
-    'apply_compat', 'DisAlignRunner', 'check_frequency_classes',
-    'check_stage1_state_dict', 'freeze_except_calibration',
-    'keep_norm_layers_in_eval'
+    'ADAPTER_TOOLBOXES', 'apply_compat', 'check_checkpoint_matches_model',
+    'check_default_scope', 'CheckpointMatchesModelHook', 'DisAlignRunner',
+    'check_frequency_classes', 'check_stage1_state_dict', 'FiniteLossHook',
+    'freeze_except_calibration', 'imported_adapters',
+    'keep_norm_layers_in_eval', 'name_samples_in_pipeline_errors',
+    'AnyDeviceDDP', 'RankConsistencyHook', 'model_digests',
+    'setup_distributed', 'RNGStateHook'
 ]

@@ -17,18 +17,23 @@ and it
   lacks a weight the model needs besides the calibration (e.g. the
   classifier) or has another shape, and logs the keys that were new;
 * checks that the G-RW losses' frequency files name the training set's
-  classes.
+  classes;
+* adds ``FiniteLossHook`` (stop on a NaN / inf loss, never save NaN
+  weights) and ``RNGStateHook`` (``--resume`` repeats the interrupted run)
+  unless the config lists them, and checks that the config's
+  ``default_scope`` fits the mmlt adapter it imports.
 
 The functions are usable without the runner.
 """
+import inspect
 import re
 import types
 from collections import OrderedDict
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.runner import Runner, find_latest_checkpoint
 from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
 from torch import nn
@@ -37,6 +42,9 @@ from torch.nn.modules.instancenorm import _InstanceNorm
 
 from ..core import AdaptiveCalibration, GRWKLLoss
 from ..core.calibration import calibration_modules
+from .checks import check_default_scope
+from .hooks import FiniteLossHook
+from .resume import RNGStateHook
 
 CALIBRATION_KEY = 'calibration.'
 NO_DECAY_KEY = 'calibration.magnitude'
@@ -169,6 +177,25 @@ def check_frequency_classes(model: nn.Module, classes: Sequence[str],
                 'on this dataset with tools/analysis/class_frequency.py.')
 
 
+def _default_weight_decay(kind) -> Optional[float]:
+    """The ``weight_decay`` default of an optimizer type (SGD 0, AdamW
+    0.01); None if the type or its default is unknown."""
+    from mmengine.registry import OPTIMIZERS
+    try:
+        cls = OPTIMIZERS.get(kind) if isinstance(kind, str) else kind
+        default = inspect.signature(cls).parameters['weight_decay'].default
+        return None if default is inspect.Parameter.empty else float(default)
+    except Exception:
+        return None
+
+
+def _is_hook(hook, hook_cls: type) -> bool:
+    kind = hook.get('type') if isinstance(hook, dict) else type(hook)
+    if isinstance(kind, str):
+        return kind.rsplit('.', 1)[-1] == hook_cls.__name__
+    return isinstance(kind, type) and issubclass(kind, hook_cls)
+
+
 @RUNNERS.register_module()
 class DisAlignRunner(Runner):
     """The mmengine Runner for DisAlign stage 2 (see the module docstring).
@@ -177,6 +204,18 @@ class DisAlignRunner(Runner):
     the stage-1 checkpoint; the standard ``tools/train.py`` and
     ``tools/test.py`` build it from the config.
     """
+
+    @classmethod
+    def from_cfg(cls, cfg) -> 'DisAlignRunner':
+        check_default_scope(cfg)
+        return super().from_cfg(cfg)
+
+    def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
+        custom_hooks = list(custom_hooks or [])
+        for hook_cls in (FiniteLossHook, RNGStateHook):
+            if not any(_is_hook(h, hook_cls) for h in custom_hooks):
+                custom_hooks.append(hook_cls())
+        super().register_hooks(default_hooks, custom_hooks)
 
     def wrap_model(self, model_wrapper_cfg, model):
         trainable = freeze_except_calibration(model)
@@ -189,8 +228,24 @@ class DisAlignRunner(Runner):
         return super().wrap_model(model_wrapper_cfg, model)
 
     def build_optim_wrapper(self, optim_wrapper):
-        if isinstance(optim_wrapper, dict):
+        if isinstance(optim_wrapper, dict) and isinstance(
+                optim_wrapper.get('optimizer'), dict):
             optim_wrapper = optim_wrapper.copy()
+            optimizer = dict(optim_wrapper['optimizer'])
+            if optimizer.get('weight_decay') is None:
+                # mmengine refuses decay_mult without a base weight_decay:
+                # state the optimizer's own default (AdamW: 0.01) instead.
+                default = _default_weight_decay(optimizer.get('type'))
+                if not default:  # None (unknown) or 0: nothing to exempt
+                    if default is None:
+                        self.logger.warning(
+                            'DisAlign stage 2: set the optimizer\'s '
+                            'weight_decay in the config; without it the '
+                            'calibration magnitude cannot be exempted from '
+                            'weight decay.')
+                    return super().build_optim_wrapper(optim_wrapper)
+                optimizer['weight_decay'] = default
+                optim_wrapper['optimizer'] = optimizer
             paramwise = dict(optim_wrapper.get('paramwise_cfg') or {})
             custom_keys = dict(paramwise.get('custom_keys') or {})
             custom_keys.setdefault(NO_DECAY_KEY, dict(decay_mult=0.0))
@@ -206,6 +261,15 @@ class DisAlignRunner(Runner):
                 'DisAlign stage 2 calibrates a trained model: set `load_from` '
                 'to the stage-1 checkpoint (in the config, or '
                 '`--cfg-options load_from=PATH`).')
+        if (self._resume and self._load_from is None
+                and find_latest_checkpoint(self.work_dir) is None):
+            # mmengine would go on with nothing loaded: a calibration of
+            # random weights
+            raise ValueError(
+                f'DisAlign stage 2: resume is on but {self.work_dir} holds '
+                'no checkpoint, and load_from is not set. Set load_from to '
+                'the stage-1 checkpoint to start stage 2, or point '
+                '--work-dir at the interrupted run.')
         if self._train_loop is not None and not isinstance(
                 self._train_loop, dict):
             dataset = self.train_dataloader.dataset

@@ -1,0 +1,100 @@
+"""Checks of a config and a checkpoint against what they are used with.
+
+No toolbox imports: ``tools/train.py`` and ``tools/test.py`` run them on any
+config, and ``DisAlignRunner`` on its own.
+"""
+from typing import Dict, List, Mapping
+
+from torch import nn
+
+# mmlt adapter -> the toolbox whose registries it registers into.
+ADAPTER_TOOLBOXES = {
+    'mmlt.detection': 'mmdet',
+    'mmlt.segmentation': 'mmseg',
+    'mmlt.classification': 'mmpretrain',
+}
+_TASKS = {'mmdet': 'detection', 'mmseg': 'segmentation',
+          'mmpretrain': 'classification'}
+
+
+def imported_adapters(cfg: Mapping) -> Dict[str, str]:
+    """The mmlt adapters (or their submodules) a config's ``custom_imports``
+    loads, each with the toolbox it registers into."""
+    custom = cfg.get('custom_imports') or {}
+    imports = custom.get('imports', []) if isinstance(custom, Mapping) else []
+    if isinstance(imports, str):
+        imports = [imports]
+    found = {}
+    for module in imports or []:
+        for adapter, toolbox in ADAPTER_TOOLBOXES.items():
+            if module == adapter or str(module).startswith(adapter + '.'):
+                found[str(module)] = toolbox
+    return found
+
+
+def check_default_scope(cfg: Mapping) -> None:
+    """Fail when a config imports mmlt adapters but none of them is for its
+    ``default_scope``.
+
+    An adapter registers its components (heads, losses, datasets, metrics,
+    hooks) into one toolbox's registries; the runner builds every ``type``
+    from the registries of ``default_scope``. With the wrong pair the run
+    would fail later with "X is not in the <scope>::model registry", or
+    build a stock component of the same name. A config may import adapters
+    of other toolboxes as well (for ``type='mmpretrain.X'`` references), as
+    long as one matches the scope.
+    """
+    adapters = imported_adapters(cfg)
+    if not adapters:
+        return
+    scope = cfg.get('default_scope')
+    if scope in adapters.values():
+        return
+    listing = ', '.join(f'{module} registers into {toolbox}'
+                        for module, toolbox in adapters.items())
+    toolboxes = sorted(set(adapters.values()))
+    fixes = [f'default_scope = {t!r} if this is a {_TASKS[t]} config'
+             for t in toolboxes]
+    own = {t: a for a, t in ADAPTER_TOOLBOXES.items()}.get(scope)
+    if own is not None:
+        fixes.insert(0, f"custom_imports = dict(imports=['{own}'], "
+                        f'allow_failed_imports=False) if this is a {scope} '
+                        'config')
+    head = (f"the config's default_scope is {scope!r} (it may come from a "
+            '_base_ config)' if scope is not None else
+            'the config has no default_scope')
+    raise ValueError(
+        f'{head}, but custom_imports loads mmlt adapters for another toolbox '
+        f'only: {listing}. The runner builds every type from the registries '
+        f"of {scope or 'mmengine'!r}, where those components are not "
+        f'registered. Use ' + ', or '.join(fixes) + '.')
+
+
+def check_checkpoint_matches_model(model: nn.Module, state_dict: Mapping,
+                                   source: str = 'the checkpoint') -> List[str]:
+    """Fail if ``state_dict`` lacks a weight of ``model`` (DisAlign
+    calibration keys excepted: they start at the identity) or has another
+    shape for one. Returns the keys the model does not have."""
+    from .stage2 import is_calibration_key
+    own = model.state_dict()
+    missing = [k for k in own
+               if k not in state_dict and not is_calibration_key(k)]
+    if missing:
+        raise ValueError(
+            f'{source} lacks {len(missing)} of the {len(own)} weights of the '
+            f'model, e.g. {", ".join(missing[:5])}: it is the checkpoint of '
+            'another model, or of a part of it. Loading it would leave those '
+            'weights at their random init. Pass the checkpoint trained with '
+            'this config.')
+    mismatched = [
+        f'{k}: checkpoint {tuple(state_dict[k].shape)} vs model '
+        f'{tuple(v.shape)}' for k, v in own.items()
+        if k in state_dict and hasattr(state_dict[k], 'shape')
+        and tuple(state_dict[k].shape) != tuple(v.shape)
+    ]
+    if mismatched:
+        raise ValueError(
+            f'{source} is of another architecture or class count: '
+            f'{len(mismatched)} shapes differ, e.g. '
+            f'{"; ".join(mismatched[:5])}.')
+    return [k for k in state_dict if k not in own]
