@@ -1,6 +1,29 @@
+import os.path as osp
 import re
+import shutil
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+# Shipped inside the wheel, as the OpenMMLab packages do: mmlt/.mim/configs
+# (for `_base_ = 'mmlt::...'`) and mmlt/.mim/tools (for mmlt-train /
+# mmlt-test). An editable install reads the checkout's own (mmlt/mim.py).
+MIM_DIRS = ('configs', 'tools')
+
+
+class build_py_with_mim(build_py):
+
+    def run(self):
+        super().run()
+        if self.editable_mode:
+            return
+        for name in MIM_DIRS:
+            target = osp.join(self.build_lib, 'mmlt', '.mim', name)
+            if osp.isdir(target):
+                shutil.rmtree(target)
+            shutil.copytree(
+                name, target,
+                ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
 
 
 def read_requirements(path):
@@ -27,6 +50,13 @@ setup(
     python_requires='>=3.8',
     packages=find_packages(exclude=('configs', 'tools', 'tests', 'benchmarks')),
     include_package_data=True,
+    cmdclass={'build_py': build_py_with_mim},
+    entry_points={
+        'console_scripts': [
+            'mmlt-train = mmlt.cli:train',
+            'mmlt-test = mmlt.cli:test',
+        ],
+    },
     install_requires=read_requirements('requirements/runtime.txt'),
     extras_require={
         'all': read_requirements('requirements/mminstall.txt') +

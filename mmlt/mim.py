@@ -1,0 +1,103 @@
+"""Where mmlt's configs and tools are, and the ``mmlt::`` config prefix.
+
+A wheel ships ``configs/`` and ``tools/`` inside the package, in
+``mmlt/.mim/`` as the OpenMMLab packages do (``setup.py`` copies them at
+build time); a checkout (``pip install -e .``) uses the repo's own.
+
+``_base_ = 'mmlt::demo/cls_stage1.py'`` works once ``mmlt`` is imported
+(``import mmlt`` calls :func:`register_mmlt_prefix`). mmengine's own
+``package::`` lookup cannot serve mmlt: it knows only the packages of its
+``MODULE2PACKAGE`` table, and it sets ``_scope_ = <package>`` on every
+inherited config dict, while mmlt's configs belong to the mmdet, mmseg or
+mmpretrain scope (each keeps its own ``default_scope``) and mmlt has no
+registry of its own. So ``mmlt::`` resolves to the config file and adds no
+scope: the config is inherited exactly as by path.
+"""
+import importlib.abc
+import importlib.util
+import os.path as osp
+import sys
+
+PREFIX = 'mmlt::'
+_PACKAGE_DIR = osp.dirname(osp.abspath(__file__))
+
+
+def resource_dir(name: str) -> str:
+    """``mmlt/.mim/<name>`` in an installed wheel, else the checkout's
+    ``<repo>/<name>`` (editable install or source tree)."""
+    for path in (osp.join(_PACKAGE_DIR, '.mim', name),
+                 osp.join(osp.dirname(_PACKAGE_DIR), name)):
+        if osp.isdir(path):
+            return path
+    raise FileNotFoundError(
+        f'mmlt\'s {name}/ is neither in {osp.join(_PACKAGE_DIR, ".mim")} '
+        f'(a wheel) nor next to the package (a checkout): reinstall mmlt.')
+
+
+def config_root() -> str:
+    """The folder of mmlt's configs (``demo/``, ``imagenet_lt/``, ...)."""
+    return resource_dir('configs')
+
+
+def get_config_path(name: str) -> str:
+    """Absolute path of one of mmlt's configs: ``'demo/cls_stage1.py'`` or
+    ``'mmlt::demo/cls_stage1.py'``."""
+    if name.startswith(PREFIX):
+        name = name[len(PREFIX):]
+    path = osp.join(config_root(), name)
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'mmlt has no config {name!r} (looked for {path}).')
+    return path
+
+
+def register_mmlt_prefix() -> bool:
+    """Let mmengine's ``Config`` resolve ``_base_ = 'mmlt::<config>'``.
+
+    Idempotent; returns False where it was already registered."""
+    from mmengine.config import Config
+
+    original = Config._get_cfg_path
+    if getattr(original, '_mmlt_prefix', False):
+        return False
+
+    def _get_cfg_path(cfg_path, filename):
+        if isinstance(cfg_path, str) and cfg_path.startswith(PREFIX):
+            # no scope: each mmlt config keeps its own default_scope
+            return get_config_path(cfg_path), None
+        return original(cfg_path, filename)
+
+    _get_cfg_path._mmlt_prefix = True
+    Config._get_cfg_path = staticmethod(_get_cfg_path)
+    return True
+
+
+class _RegisterAfterImport(importlib.abc.MetaPathFinder):
+    """Registers the prefix right after ``mmengine.config`` is imported, so
+    that ``import mmlt`` stays free of mmengine (``mmlt.core`` is plain
+    torch) yet any later ``Config.fromfile`` knows ``mmlt::``."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != 'mmengine.config':
+            return None
+        sys.meta_path.remove(self)  # one shot; lets the real finder answer
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        exec_module = spec.loader.exec_module
+
+        def exec_and_register(module):
+            exec_module(module)
+            register_mmlt_prefix()
+
+        spec.loader.exec_module = exec_and_register
+        return spec
+
+
+def register_mmlt_prefix_on_import() -> None:
+    """``register_mmlt_prefix`` now if mmengine's config module is loaded,
+    else as soon as it is (``import mmlt`` calls this)."""
+    if 'mmengine.config' in sys.modules:
+        register_mmlt_prefix()
+    elif not any(isinstance(f, _RegisterAfterImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _RegisterAfterImport())
