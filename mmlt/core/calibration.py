@@ -32,19 +32,26 @@ class AdaptiveCalibration(nn.Module):
         confidence_std: std of the confidence layer's initial weights. Small
             so ``sigma`` starts near 0.5 and has gradient; the public code's
             constant 0.1 on 2048 non-negative features saturates it at 1.
+        confidence_relu: ``sigma = sigmoid(ReLU(v^T x + b))``, as DisAlign's
+            public mmseg 0.x head computes it (sigma >= 0.5). Only for
+            evaluating its published checkpoints exactly
+            (``tools/model_converters/disalign_mmseg0x_to_mmlt.py``); do not
+            train with it (METHODS.md: a pitfall of the public code).
     """
 
     def __init__(self,
                  num_classes: int,
                  in_channels: int,
                  num_uncalibrated: int = 0,
-                 confidence_std: float = 0.01) -> None:
+                 confidence_std: float = 0.01,
+                 confidence_relu: bool = False) -> None:
         super().__init__()
         if num_classes < 1:
             raise ValueError(f'AdaptiveCalibration needs >= 1 calibrated '
                              f'class, got num_classes={num_classes}.')
         self.num_classes = num_classes
         self.num_uncalibrated = num_uncalibrated
+        self.confidence_relu = confidence_relu
         # alpha = 1, beta = 0: the calibrated logits equal the stage-1 ones.
         self.magnitude = nn.Parameter(torch.ones(num_classes))
         self.margin = nn.Parameter(torch.zeros(num_classes))
@@ -63,10 +70,14 @@ class AdaptiveCalibration(nn.Module):
         (N, 1, *spatial), i.e. a 1x1 convolution on feature maps.
         """
         if feature.dim() == 2:
-            return torch.sigmoid(self.confidence(feature))
-        weight = self.confidence.weight.view(1, -1, *([1] * (feature.dim() - 2)))
-        score = (feature * weight).sum(dim=1, keepdim=True)
-        return torch.sigmoid(score + self.confidence.bias.view(1, 1, *([1] * (feature.dim() - 2))))
+            score = self.confidence(feature)
+        else:
+            shape = (1, -1) + (1, ) * (feature.dim() - 2)
+            score = (feature * self.confidence.weight.view(shape)).sum(
+                dim=1, keepdim=True) + self.confidence.bias.view(shape)
+        if self.confidence_relu:
+            score = torch.relu(score)
+        return torch.sigmoid(score)
 
     def forward(self, logits: Tensor, feature: Tensor) -> Tensor:
         """Calibrate ``logits`` (N, C + num_uncalibrated, *spatial)."""
@@ -182,6 +193,7 @@ class DisAlignConv2d(nn.Conv2d):
                  bias: bool = True,
                  num_uncalibrated: int = 0,
                  confidence_std: float = 0.01,
+                 confidence_relu: bool = False,
                  **kwargs) -> None:
         if kernel_size not in (1, (1, 1)):
             raise ValueError('DisAlignConv2d calibrates a per-pixel (1x1) '
@@ -189,7 +201,7 @@ class DisAlignConv2d(nn.Conv2d):
         super().__init__(in_channels, out_channels, 1, bias=bias, **kwargs)
         self.calibration = AdaptiveCalibration(
             _num_calibrated(out_channels, num_uncalibrated), in_channels,
-            num_uncalibrated, confidence_std)
+            num_uncalibrated, confidence_std, confidence_relu)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.calibration(super().forward(x), x)

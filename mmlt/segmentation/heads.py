@@ -24,7 +24,8 @@ def disalign_head(head_cls: type) -> type:
     if not issubclass(head_cls, BaseDecodeHead):
         raise TypeError(f'{head_cls.__name__} is not an mmseg decode head.')
 
-    def __init__(self, *args, confidence_std: float = 0.01, **kwargs):
+    def __init__(self, *args, confidence_std: float = 0.01,
+                 confidence_relu: bool = False, **kwargs):
         head_cls.__init__(self, *args, **kwargs)
         stock = self.conv_seg
         if not (isinstance(stock, nn.Conv2d) and stock.kernel_size == (1, 1)
@@ -36,7 +37,9 @@ def disalign_head(head_cls: type) -> type:
             stock.in_channels,
             stock.out_channels,
             bias=stock.bias is not None,
-            confidence_std=confidence_std)
+            confidence_std=confidence_std,
+            # True only to evaluate DisAlign's published mmseg 0.x models
+            confidence_relu=confidence_relu)
 
     name = f'DisAlign{head_cls.__name__}'
     doc = (f'``{head_cls.__name__}`` with DisAlign\'s calibration of its '
