@@ -62,6 +62,7 @@ from mmengine.optim import build_optim_wrapper  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
 import mmlt.detection  # noqa: E402,F401
+from mmlt.core.calibration import calibration_modules  # noqa: E402
 from mmlt.engine import (freeze_except_calibration,  # noqa: E402
                          keep_norm_layers_in_eval)
 
@@ -261,7 +262,17 @@ def main():
     peak1, peak2 = peak_bytes(step(m1, o1)), peak_bytes(step(m2, o2))
     saved1, saved2 = saved_bytes(step(m1, o1)), saved_bytes(step(m2, o2))
 
-    # Inference: the stock classifier (stage 1) vs the calibrated one.
+    # Inference: the stock classifier (stage 1) vs the calibrated one, on
+    # the same weights. The training rounds above changed all of stage 1 but
+    # only stage 2's calibration, so stage 2 takes stage 1's weights and an
+    # identity calibration: both detect exactly the same boxes and masks, and
+    # the ratio is the calibration's compute, not a different number of
+    # detections to post-process.
+    m2.load_state_dict(m1.state_dict(), strict=False)
+    with torch.no_grad():
+        for _, calibration in calibration_modules(m2):
+            calibration.magnitude.fill_(1.0)
+            calibration.margin.zero_()
     m1.eval()
     m2.eval()
     with torch.no_grad():

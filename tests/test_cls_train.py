@@ -17,8 +17,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmlt.engine import DisAlignRunner
-from mmlt.frequency import from_image_list
-from mmlt.lt_digits import LT_DIGITS_CLASSES, make_lt_digits
+from tiny_runs import tiny_cls_data
 
 REPO = Path(__file__).resolve().parents[1]
 CALIBRATION = ('head.fc.calibration.magnitude', 'head.fc.calibration.margin',
@@ -26,27 +25,9 @@ CALIBRATION = ('head.fc.calibration.magnitude', 'head.fc.calibration.margin',
                'head.fc.calibration.confidence.bias')
 
 
-def cut_list(path: Path, per_class: int) -> None:
-    kept, seen = [], {}
-    for line in path.read_text().splitlines():
-        label = int(line.rsplit(maxsplit=1)[1])
-        seen[label] = seen.get(label, 0) + 1
-        if seen[label] <= per_class:
-            kept.append(line)
-    path.write_text('\n'.join(kept) + '\n')
-
-
 @pytest.fixture(scope='module')
 def data(tmp_path_factory):
-    root = tmp_path_factory.mktemp('lt_digits')
-    make_lt_digits(root, tasks=('cls', ))
-    cls = root / 'cls'
-    for split, per_class in (('train', 24), ('val', 4), ('test', 4)):
-        cut_list(cls / f'lt_digits_{split}.txt', per_class)
-    freq = from_image_list(cls / 'lt_digits_train.txt',
-                           classes=LT_DIGITS_CLASSES)
-    freq.save(cls / 'image_frequency.json')
-    return cls
+    return tiny_cls_data(tmp_path_factory.mktemp('lt_digits'), 24)
 
 
 def demo_cfg(name: str, data: Path, work_dir: Path, **extra) -> Config:

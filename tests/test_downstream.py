@@ -21,9 +21,8 @@ import pytest
 from mmengine.config import Config
 
 import mmlt
-from mmlt.frequency import from_image_list
-from mmlt.lt_digits import LT_DIGITS_CLASSES, make_lt_digits
 from mmlt.mim import config_root, get_config_path
+from tiny_runs import tiny_cls_data
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = ('setup.py', 'setup.cfg', 'README.md', 'MANIFEST.in',
@@ -77,22 +76,7 @@ def venv(tmp_path_factory):
 @pytest.fixture(scope='module')
 def data(tmp_path_factory):
     """LT-Digits cls, at most 24 train / 4 val / 4 test images per class."""
-    root = tmp_path_factory.mktemp('lt_digits')
-    make_lt_digits(root, tasks=('cls', ))
-    cls = root / 'cls'
-    for split, per_class in (('train', 24), ('val', 4), ('test', 4)):
-        path = cls / f'lt_digits_{split}.txt'
-        kept, seen = [], {}
-        for line in path.read_text().splitlines():
-            label = int(line.rsplit(maxsplit=1)[1])
-            seen[label] = seen.get(label, 0) + 1
-            if seen[label] <= per_class:
-                kept.append(line)
-        path.write_text('\n'.join(kept) + '\n')
-    from_image_list(cls / 'lt_digits_train.txt',
-                    classes=LT_DIGITS_CLASSES).save(
-                        cls / 'image_frequency.json')
-    return cls
+    return tiny_cls_data(tmp_path_factory.mktemp('lt_digits'), 24)
 
 
 # What a downstream config overrides: mmlt's data paths are relative to the

@@ -86,6 +86,13 @@ def check_checkpoint_matches_model(model: nn.Module, state_dict: Mapping,
             'another model, or of a part of it. Loading it would leave those '
             'weights at their random init. Pass the checkpoint trained with '
             'this config.')
+    check_shapes(own, state_dict, source)
+    return [k for k in state_dict if k not in own]
+
+
+def check_shapes(own: Mapping, state_dict: Mapping, source: str) -> None:
+    """Fail when a weight of ``state_dict`` has another shape than the
+    model's (``own``: the model's state dict)."""
     mismatched = [
         f'{k}: checkpoint {tuple(state_dict[k].shape)} vs model '
         f'{tuple(v.shape)}' for k, v in own.items()
@@ -97,4 +104,3 @@ def check_checkpoint_matches_model(model: nn.Module, state_dict: Mapping,
             f'{source} is of another architecture or class count: '
             f'{len(mismatched)} shapes differ, e.g. '
             f'{"; ".join(mismatched[:5])}.')
-    return [k for k in state_dict if k not in own]

@@ -42,7 +42,7 @@ from torch.nn.modules.instancenorm import _InstanceNorm
 
 from ..core import AdaptiveCalibration, GRWKLLoss
 from ..core.calibration import calibration_modules
-from .checks import check_default_scope
+from .checks import check_default_scope, check_shapes
 from .hooks import FiniteLossHook
 from .resume import RNGStateHook
 
@@ -122,17 +122,7 @@ def check_stage1_state_dict(
             f'{source} lacks {len(absent)} weights the DisAlign stage-2 model '
             f'needs, e.g. {", ".join(absent[:5])}.{hint} Load the checkpoint '
             'of the same model trained in stage 1 (load_from=...).')
-    mismatched = [
-        f'{k}: checkpoint {tuple(state_dict[k].shape)} vs model '
-        f'{tuple(v.shape)}' for k, v in own.items()
-        if k in state_dict and hasattr(state_dict[k], 'shape')
-        and tuple(state_dict[k].shape) != tuple(v.shape)
-    ]
-    if mismatched:
-        raise ValueError(
-            f'{source} is of another architecture or class count: '
-            f'{len(mismatched)} shapes differ, e.g. '
-            f'{"; ".join(mismatched[:5])}.')
+    check_shapes(own, state_dict, source)
     unexpected = [k for k in state_dict if k not in own]
     return new_keys, unexpected
 
