@@ -64,7 +64,10 @@ fi
 # 5. mmlt itself, editable, so configs' custom_imports find it anywhere.
 if works "
 import mmlt, os
-assert os.path.samefile(os.path.dirname(mmlt.__file__), 'mmlt')" && [ "$(cd /tmp && $PY -c 'import mmlt, os; print(os.path.dirname(os.path.dirname(mmlt.__file__)))' 2>/dev/null)" = "$PWD" ]; then
+from importlib.metadata import entry_points
+assert os.path.samefile(os.path.dirname(mmlt.__file__), 'mmlt')
+# an install from before the console scripts: reinstall
+assert {'mmlt-train', 'mmlt-test'} <= {e.name for e in entry_points(group='console_scripts')}" && [ "$(cd /tmp && $PY -c 'import mmlt, os; print(os.path.dirname(os.path.dirname(mmlt.__file__)))' 2>/dev/null)" = "$PWD" ]; then
     say "mmlt (this checkout, editable): present"
 else
     say "installing mmlt from this checkout (editable)"
