@@ -24,7 +24,6 @@ seed gives byte-identical files.
 """
 import functools
 import json
-import math
 import shutil
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple, Union
@@ -32,6 +31,8 @@ from typing import Dict, List, Sequence, Tuple, Union
 import cv2
 import numpy as np
 from PIL import Image
+
+from mmlt.core.reweighting import exponential_profile
 
 LT_DIGITS_CLASSES = tuple(f'digit_{i}' for i in range(10))
 # After mmseg's reduce_zero_label: 0 background, 1..10 digits, 255 ignored.
@@ -64,31 +65,6 @@ SCALE_RANGE = (0.8, 1.5)
 GAP = 3
 
 PathLike = Union[str, Path]
-
-
-def long_tailed_counts(n_max: int, num_classes: int,
-                       imbalance_ratio: float) -> List[int]:
-    """Exponential long-tailed profile, class 0 the most frequent.
-
-    ``n_i = floor(n_max * (1 / imbalance_ratio) ** (i / (num_classes - 1)))``
-    (the CIFAR-LT profile of DeiT-LT / LDAM). A tiny epsilon keeps exact
-    products such as ``100 * 0.01`` from flooring to one less.
-    """
-    if imbalance_ratio < 1:
-        raise ValueError(
-            f'imbalance_ratio must be >= 1 (n_max / n_min), got '
-            f'{imbalance_ratio}')
-    if n_max < 1:
-        raise ValueError(f'n_max must be >= 1, got {n_max}')
-    if num_classes < 1:
-        raise ValueError(f'num_classes must be >= 1, got {num_classes}')
-    if num_classes == 1:
-        return [int(n_max)]
-    return [
-        int(math.floor(n_max * (1.0 / imbalance_ratio)**(i /
-                                                          (num_classes - 1))
-                       + 1e-9)) for i in range(num_classes)
-    ]
 
 
 def lvis_frequency(image_count: int) -> str:
@@ -408,10 +384,10 @@ def make_lt_digits(out_dir: PathLike,
         raise ValueError(
             f'val_per_class + test_per_class must leave train digits '
             f'(each class has {per_class})')
-    cls_counts = long_tailed_counts(n_max, num_classes, imbalance_ratio)
+    cls_counts = exponential_profile(n_max, num_classes, imbalance_ratio)
     if not 1 <= instances_n_max <= n_max:
         raise ValueError(f'instances_n_max must be in [1, {n_max}]')
-    inst_counts = long_tailed_counts(instances_n_max, num_classes,
+    inst_counts = exponential_profile(instances_n_max, num_classes,
                                      imbalance_ratio)
     if min(cls_counts) < 1 or min(inst_counts) < 1:
         raise ValueError(

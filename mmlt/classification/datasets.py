@@ -20,20 +20,7 @@ from mmpretrain.datasets import CIFAR10, CIFAR100, CustomDataset
 from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
 from mmpretrain.registry import DATASETS
 
-
-def exponential_profile(n_max: int, num_classes: int,
-                        imbalance_ratio: float) -> List[int]:
-    """Images per class of CIFAR-LT (LDAM-DRW, DeiT-LT): class 0 keeps
-    ``n_max``, the last ``n_max / imbalance_ratio``, truncated to ints as
-    LDAM's ``int(img_max * imb_factor ** (i / (C - 1)))``."""
-    if imbalance_ratio < 1:
-        raise ValueError(f'imbalance_ratio must be >= 1 (n_max / n_min), '
-                         f'got {imbalance_ratio}.')
-    if num_classes == 1:
-        return [int(n_max)]
-    factor = 1 / imbalance_ratio
-    return [int(n_max * factor**(i / (num_classes - 1)))
-            for i in range(num_classes)]
+from mmlt.core.reweighting import exponential_profile
 
 
 class _ClassCounts:

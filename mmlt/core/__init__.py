@@ -8,11 +8,12 @@ from .calibration import (AdaptiveCalibration, CosineLinear, DisAlignConv2d,
                           DisAlignCosineLinear, DisAlignLinear,
                           calibration_modules)
 from .losses import GRWKLLoss, grw_kl_loss
-from .reweighting import effective_number_weights, grw_weights
+from .reweighting import (effective_number_weights, exponential_profile,
+                          grw_weights)
 
 __all__ = [
     'AdaptiveCalibration', 'CosineLinear', 'DisAlignConv2d',
     'DisAlignCosineLinear', 'DisAlignLinear',
     'calibration_modules', 'GRWKLLoss', 'grw_kl_loss',
-    'effective_number_weights', 'grw_weights'
+    'effective_number_weights', 'exponential_profile', 'grw_weights'
 ]

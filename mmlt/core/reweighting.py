@@ -4,7 +4,7 @@
 * ``effective_number_weights``: the "effective number of samples" weights of
   Cui et al. that DeiT-LT's DRW stage applies to the distillation loss.
 """
-from typing import Sequence, Union
+from typing import List, Sequence, Union
 
 import torch
 
@@ -76,3 +76,23 @@ def effective_number_weights(counts: Counts, beta: float) -> torch.Tensor:
     weights = (1 - beta) / (1 - torch.pow(torch.tensor(beta, dtype=torch.float64), counts))
     weights = weights / weights.sum() * counts.numel()
     return weights.float()
+
+
+def exponential_profile(n_max: int, num_classes: int,
+                        imbalance_ratio: float) -> List[int]:
+    """Samples per class of the exponential long-tailed profile (CIFAR-LT of
+    LDAM-DRW / DeiT-LT, and LT-Digits): class 0 keeps ``n_max``, the last
+    ``n_max / imbalance_ratio``, truncated as LDAM's
+    ``int(img_max * imb_factor ** (i / (C - 1)))``."""
+    if imbalance_ratio < 1:
+        raise ValueError(f'imbalance_ratio must be >= 1 (n_max / n_min), '
+                         f'got {imbalance_ratio}.')
+    if n_max < 1:
+        raise ValueError(f'n_max must be >= 1, got {n_max}.')
+    if num_classes < 1:
+        raise ValueError(f'num_classes must be >= 1, got {num_classes}.')
+    if num_classes == 1:
+        return [int(n_max)]
+    factor = 1 / imbalance_ratio
+    return [int(n_max * factor**(i / (num_classes - 1)))
+            for i in range(num_classes)]
