@@ -86,6 +86,10 @@ def test_stage2_learns_only_the_calibration(stage1, stage2):
     trainable = [n for n, p in runner.model.named_parameters()
                  if p.requires_grad]
     assert sorted(trainable) == sorted(CALIBRATION)
+    # no warning per frozen weight from mmengine's optimizer constructor
+    # (the log holds warnings: log_level is WARNING)
+    [log] = Path(runner.work_dir).glob('*/*.log')
+    assert 'requires_grad=False' not in log.read_text()
 
 
 def test_calibrated_model_starts_from_stage1_logits(data, stage1, tmp_path):

@@ -26,11 +26,13 @@ and it
 The functions are usable without the runner.
 """
 import inspect
+import logging
 import re
 import types
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from mmengine.logging import MMLogger
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner, find_latest_checkpoint
@@ -186,6 +188,17 @@ def _is_hook(hook, hook_cls: type) -> bool:
     return isinstance(kind, type) and issubclass(kind, hook_cls)
 
 
+class _DropMessages(logging.Filter):
+    """Drops the log records whose message contains ``text``."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def filter(self, record) -> bool:
+        return self.text not in record.getMessage()
+
+
 @RUNNERS.register_module()
 class DisAlignRunner(Runner):
     """The mmengine Runner for DisAlign stage 2 (see the module docstring).
@@ -218,6 +231,18 @@ class DisAlignRunner(Runner):
         return super().wrap_model(model_wrapper_cfg, model)
 
     def build_optim_wrapper(self, optim_wrapper):
+        # mmengine's optimizer constructor warns once per parameter without
+        # gradient: in stage 2 that is every weight of the model but the
+        # calibration, on purpose (wrap_model logs the count once).
+        logger = MMLogger.get_current_instance()
+        skips = _DropMessages('is skipped since its requires_grad=False')
+        logger.addFilter(skips)
+        try:
+            return self._build_optim_wrapper(optim_wrapper)
+        finally:
+            logger.removeFilter(skips)
+
+    def _build_optim_wrapper(self, optim_wrapper):
         if isinstance(optim_wrapper, dict) and isinstance(
                 optim_wrapper.get('optimizer'), dict):
             optim_wrapper = optim_wrapper.copy()
