@@ -12,7 +12,7 @@ from mmengine.config import Config
 from mmlt.engine.distributed import AnyDeviceDDP, model_digests, \
     setup_distributed
 from tiny_runs import (dist_train, dump, state_dict, tiny_cls_data,
-                       tiny_config, train)
+                       tiny_config, tiny_student, train)
 
 EPOCHS = 2
 
@@ -37,11 +37,11 @@ def consistency(work_dir):
     return history
 
 
-def run_two_ranks(cfg, tmp_path, name, port):
+def run_two_ranks(cfg, tmp_path, name):
     cfg.custom_hooks = [*cfg.get('custom_hooks', []),
                         dict(type='RankConsistencyHook', interval=2)]
     work_dir = tmp_path / name
-    out = dist_train(dump(cfg, tmp_path / f'{name}.py'), work_dir, 2, port)
+    out = dist_train(dump(cfg, tmp_path / f'{name}.py'), work_dir, 2)
     assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
     log = next(work_dir.glob('*/*.log')).read_text()
     assert 'Distributed training: True' in log
@@ -54,7 +54,7 @@ def test_disalign_stage2_on_two_ranks(data, tmp_path):
     train(dump(stage1, tmp_path / 'stage1.py'), tmp_path / 'stage1')
     stage1_ckpt = tmp_path / 'stage1' / 'epoch_1.pth'
     cfg = tiny_config('cls_stage2', data, EPOCHS, load_from=str(stage1_ckpt))
-    work_dir, history = run_two_ranks(cfg, tmp_path, 'stage2', 29511)
+    work_dir, history = run_two_ranks(cfg, tmp_path, 'stage2')
     digests = history[-1]['ranks'][0]
     assert digests['trainable'] and digests['frozen']
     assert digests['class_weights']  # the G-RW loss's weights
@@ -69,17 +69,9 @@ def test_disalign_stage2_on_two_ranks(data, tmp_path):
 
 
 def test_deit_lt_student_on_two_ranks_switches_drw_together(data, tmp_path):
-    teacher = tiny_config('deit_teacher', data, 1)
-    teacher_cfg = dump(teacher, tmp_path / 'teacher.py')
-    train(teacher_cfg, tmp_path / 'teacher')
-    cfg = tiny_config(
-        'deit_student', data, EPOCHS,
-        model=dict(teacher=dict(
-            config=str(teacher_cfg),
-            checkpoint=str(tmp_path / 'teacher' / 'epoch_1.pth'))))
-    [drw] = [h for h in cfg.custom_hooks if h.type == 'DRWHook']
-    drw.start_epoch = 1  # the second of two epochs is re-weighted
-    _, history = run_two_ranks(cfg, tmp_path, 'student', 29512)
+    # the second of two epochs is re-weighted
+    cfg = tiny_student(data, tmp_path, EPOCHS, drw_epoch=1)
+    _, history = run_two_ranks(cfg, tmp_path, 'student')
     first, last = history[0]['ranks'][0], history[-1]['ranks'][0]
     assert first['teacher'] and first['teacher'] == last['teacher']
     assert first['drw_on'] == [] and last['drw_on'] == ['', 'head']
@@ -104,7 +96,7 @@ def test_setup_distributed_on_cpu(monkeypatch):
     monkeypatch.setenv('RANK', '0')
     monkeypatch.setenv('WORLD_SIZE', '1')
     monkeypatch.setenv('MASTER_ADDR', '127.0.0.1')
-    monkeypatch.setenv('MASTER_PORT', '29513')
+    monkeypatch.setenv('MASTER_PORT', '29500')
     setup_distributed(cfg, 'pytorch')
     assert calls == [dict(backend='gloo', rank=0, world_size=1)]
     assert cfg.env_cfg.dist_cfg.backend == 'gloo'

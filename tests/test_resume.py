@@ -15,7 +15,7 @@ import torch
 
 from mmlt.engine.resume import RNGStateHook, get_rng_state, set_rng_state
 from tiny_runs import (REPO, dump, state_dict, tiny_cls_data, tiny_config,
-                       train, val_metrics)
+                       tiny_student, train, val_metrics)
 
 EPOCHS = 4
 
@@ -75,19 +75,9 @@ def test_disalign_stage2_resume_repeats_the_run(data, tmp_path):
 
 
 def test_deit_lt_resume_after_drw_switch_repeats_the_run(data, tmp_path):
-    teacher = tiny_config('deit_teacher', data, 1)
-    teacher_cfg = dump(teacher, tmp_path / 'teacher.py')
-    train(teacher_cfg, tmp_path / 'teacher')
     # DRW (Mixup / CutMix off, re-weighted DIST loss) from epoch index 2;
     # killed after epoch 3, i.e. after the switch
-    student = tiny_config(
-        'deit_student', data, EPOCHS,
-        model=dict(teacher=dict(
-            config=str(teacher_cfg),
-            checkpoint=str(tmp_path / 'teacher' / 'epoch_1.pth'))))
-    hooks = [h for h in student.custom_hooks if h.type == 'DRWHook']
-    assert len(hooks) == 1
-    hooks[0].start_epoch = 2
+    student = tiny_student(data, tmp_path, EPOCHS, drw_epoch=2)
     assert {'type': 'RNGStateHook'} in student.custom_hooks
     metrics = check_resume_repeats(
         dump(student, tmp_path / 'student.py'), tmp_path, kill_epoch=3)

@@ -3,6 +3,7 @@ user does: the demo's classification and DeiT-LT configs pointed at a few
 LT-Digits images, dumped to a file, trained in subprocesses."""
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -79,6 +80,23 @@ def dump(cfg: Config, path: Path) -> Path:
     return path
 
 
+def tiny_student(data: Path, tmp_path: Path, max_epochs: int,
+                 drw_epoch: int) -> Config:
+    """A one-epoch demo teacher trained in ``tmp_path / 'teacher'``, and the
+    demo student config that distils from it, DRW from ``drw_epoch``."""
+    teacher_cfg = dump(tiny_config('deit_teacher', data, 1),
+                       tmp_path / 'teacher.py')
+    train(teacher_cfg, tmp_path / 'teacher')
+    student = tiny_config(
+        'deit_student', data, max_epochs,
+        model=dict(teacher=dict(
+            config=str(teacher_cfg),
+            checkpoint=str(tmp_path / 'teacher' / 'epoch_1.pth'))))
+    [drw] = [h for h in student.custom_hooks if h.type == 'DRWHook']
+    drw.start_epoch = drw_epoch
+    return student
+
+
 def train(config: Path, work_dir: Path, *args):
     """tools/train.py in a subprocess, from the repo root; fails with the
     end of its output."""
@@ -90,9 +108,17 @@ def train(config: Path, work_dir: Path, *args):
     return out
 
 
-def dist_train(config: Path, work_dir: Path, nproc: int, port: int, *args):
+def free_port() -> int:
+    """A port nobody listens on now (a fixed one may still be held by the
+    last run's store)."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def dist_train(config: Path, work_dir: Path, nproc: int, *args):
     """tools/dist_train.sh (torchrun) with ``nproc`` processes."""
-    env = dict(os.environ, PYTHON=sys.executable, PORT=str(port),
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()),
                OMP_NUM_THREADS='1')
     return subprocess.run(
         ['bash', str(REPO / 'tools' / 'dist_train.sh'), str(config),

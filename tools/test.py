@@ -20,7 +20,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 from mmlt.engine import (CheckpointMatchesModelHook,  # noqa: E402
                          DisAlignRunner, check_default_scope,
-                         setup_distributed)
+                         setup_distributed, teardown_distributed)
 
 
 def parse_args():
@@ -94,6 +94,7 @@ def main():
         from mmengine.fileio import dump
         dump({k: float(v) if hasattr(v, '__float__') else v
               for k, v in metrics.items()}, args.out)
+    teardown_distributed()  # see tools/train.py
 
 
 if __name__ == '__main__':

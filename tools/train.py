@@ -20,7 +20,7 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner, find_latest_checkpoint  # noqa: E402
 
 from mmlt.engine import (check_default_scope,  # noqa: E402
-                         setup_distributed)
+                         setup_distributed, teardown_distributed)
 
 
 def parse_args():
@@ -109,6 +109,9 @@ def main():
     else:
         runner = RUNNERS.build(cfg)
     runner.train()
+    # a clean end for every rank: gloo's process group left to the
+    # interpreter's exit can abort (SIGABRT) after a finished run
+    teardown_distributed()
 
 
 if __name__ == '__main__':

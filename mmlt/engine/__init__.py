@@ -5,7 +5,8 @@ from .checks import (ADAPTER_TOOLBOXES, check_checkpoint_matches_model,
                      check_default_scope, imported_adapters)
 from .compat import apply_compat
 from .distributed import (AnyDeviceDDP, RankConsistencyHook,
-                          model_digests, setup_distributed)
+                          model_digests, setup_distributed,
+                          teardown_distributed)
 from .resume import RNGStateHook
 from .data_errors import name_samples_in_pipeline_errors
 from .hooks import CheckpointMatchesModelHook, FiniteLossHook
@@ -23,5 +24,5 @@ __all__ = [
     'freeze_except_calibration', 'imported_adapters',
     'keep_norm_layers_in_eval', 'name_samples_in_pipeline_errors',
     'AnyDeviceDDP', 'RankConsistencyHook', 'model_digests',
-    'setup_distributed', 'RNGStateHook'
+    'setup_distributed', 'teardown_distributed', 'RNGStateHook'
 ]

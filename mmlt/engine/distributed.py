@@ -90,6 +90,13 @@ def setup_distributed(cfg, launcher: str) -> None:
         wrapper['type'] = 'AnyDeviceDDP'
 
 
+def teardown_distributed() -> None:
+    """Wait for every rank, then destroy the process group (if any)."""
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
+
+
 def _digest(tensors) -> Optional[str]:
     """sha1 of the bytes of (name, tensor) pairs; None when empty."""
     sha, n = hashlib.sha1(), 0
