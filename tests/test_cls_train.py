@@ -17,7 +17,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmlt.engine import DisAlignRunner
-from tiny_runs import tiny_cls_data
+from tiny_runs import tiny_cls_data, tiny_config
 
 REPO = Path(__file__).resolve().parents[1]
 CALIBRATION = ('head.fc.calibration.magnitude', 'head.fc.calibration.margin',
@@ -31,25 +31,12 @@ def data(tmp_path_factory):
 
 
 def demo_cfg(name: str, data: Path, work_dir: Path, **extra) -> Config:
-    """configs/demo/<name>.py pointed at ``data``, one short epoch."""
-    cfg = Config.fromfile(str(REPO / 'configs' / 'demo' / f'{name}.py'))
-    freq = str(data / 'image_frequency.json')
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        cfg[loader].dataset.data_root = str(data)
-        cfg[loader].dataset.classes = str(data / 'classes.txt')
-        cfg[loader].batch_size = 16
-    for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
-        evaluator.update(frequency_file=freq, many_threshold=20,
-                         few_threshold=10)
-    if cfg.model.head.loss.type == 'GRWKLLoss':
-        cfg.model.head.loss.frequency_file = freq
-    cfg.train_cfg.max_epochs = 2
-    cfg.train_cfg.val_interval = 2
-    cfg.param_scheduler.T_max = cfg.param_scheduler.end = 2
-    cfg.default_hooks.checkpoint.interval = 2
+    """configs/demo/<name>.py pointed at ``data``, two short epochs; many /
+    few are > 20 / < 10 training images."""
+    cfg = tiny_config(name, data, 2, many_threshold=20, few_threshold=10,
+                      **extra)
     cfg.work_dir = str(work_dir)
     cfg.log_level = 'WARNING'
-    cfg.merge_from_dict(extra)
     return cfg
 
 

@@ -41,9 +41,12 @@ def tiny_cls_data(root: Path, train_per_class: int = 16) -> Path:
     return cls
 
 
-def tiny_config(name: str, data: Path, max_epochs: int, **extra) -> Config:
+def tiny_config(name: str, data: Path, max_epochs: int,
+                many_threshold: int = 12, few_threshold: int = 8,
+                **extra) -> Config:
     """configs/demo/<name>.py on ``data``: ``max_epochs`` epochs, batch 16,
-    a checkpoint every epoch, validation at the end only."""
+    a checkpoint every epoch, validation at the end only; a frequency-file
+    metric splits many / few at the given image counts."""
     cfg = Config.fromfile(str(REPO / 'configs' / 'demo' / f'{name}.py'))
     freq = str(data / 'image_frequency.json')
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -54,8 +57,9 @@ def tiny_config(name: str, data: Path, max_epochs: int, **extra) -> Config:
         cfg.val_evaluator, list) else [cfg.val_evaluator]
     for evaluator in evaluators:
         if 'frequency_file' in evaluator:
-            evaluator.update(frequency_file=freq, many_threshold=12,
-                             few_threshold=8)
+            evaluator.update(frequency_file=freq,
+                             many_threshold=many_threshold,
+                             few_threshold=few_threshold)
     if cfg.model.head.get('loss', {}).get('frequency_file'):
         cfg.model.head.loss.frequency_file = freq
     cfg.test_evaluator = cfg.val_evaluator
