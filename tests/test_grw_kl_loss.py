@@ -1,4 +1,6 @@
-"""The G-RW KL loss: hand-computed values and its documented normalisation."""
+"""The G-RW KL loss: hand-computed values and its documented normalisation
+(the public DisAlign code's: a weighted mean for classification and
+detection, the mean over all pixels for segmentation)."""
 import json
 
 import pytest
@@ -21,6 +23,13 @@ def test_rho_zero_equals_cross_entropy():
     assert torch.allclose(
         loss(logits, labels, ignore_index=255),
         F.cross_entropy(logits, labels, ignore_index=255))
+    # 'mean_all': mmseg's avg_non_ignore=False, ignored pixels count as 0
+    loss_all = GRWKLLoss(class_counts=[50, 20, 9, 3, 1], rho=0.0,
+                         normalization='mean_all')
+    assert torch.allclose(
+        loss_all(logits, labels, ignore_index=255),
+        F.cross_entropy(logits, labels, ignore_index=255,
+                        reduction='none').mean())
 
 
 def test_weighted_value_by_hand():
@@ -29,13 +38,17 @@ def test_weighted_value_by_hand():
     w = grw_weights([9, 1], rho=1.0)  # [0.2, 1.8]
     assert torch.allclose(w, torch.tensor([0.2, 1.8]))
     nll = -F.log_softmax(logits, 1)[torch.arange(3), labels]
-    expected = (0.2 * nll[0] + 1.8 * nll[1] + 1.8 * nll[2]) / 3
+    weighted_sum = 0.2 * nll[0] + 1.8 * nll[1] + 1.8 * nll[2]
+    expected = weighted_sum / (0.2 + 1.8 + 1.8)  # a weighted mean
     loss = GRWKLLoss(class_counts=[9, 1], rho=1.0)
     assert torch.allclose(loss(logits, labels), expected)
-    # avg_factor replaces the number of samples; sum and none reductions.
-    assert torch.allclose(loss(logits, labels, avg_factor=6), expected / 2)
+    # the toolboxes' avg_factor does not change the weighted mean
+    assert torch.allclose(loss(logits, labels, avg_factor=6), expected)
     assert torch.allclose(
-        loss(logits, labels, reduction_override='sum'), expected * 3)
+        loss(logits, labels, reduction_override='sum'), weighted_sum)
+    loss_all = GRWKLLoss(class_counts=[9, 1], rho=1.0,
+                         normalization='mean_all')
+    assert torch.allclose(loss_all(logits, labels), weighted_sum / 3)
     assert loss(logits, labels, reduction_override='none').shape == (3, )
 
 
@@ -44,7 +57,8 @@ def test_soft_targets_by_hand():
     target = torch.tensor([[0.7, 0.3], [0.0, 1.0]])
     log_p = F.log_softmax(logits, 1)
     w = torch.tensor([0.2, 1.8])
-    expected = -(w * target * log_p).sum() / 2
+    # sum_i sum_c w_c t_ic l_ic / sum_i sum_c w_c t_ic
+    expected = -(w * target * log_p).sum() / (w * target).sum()
     loss = GRWKLLoss(class_counts=[9, 1], rho=1.0)
     assert torch.allclose(loss(logits, target), expected)
     # one-hot soft targets give the hard-label loss
@@ -58,7 +72,8 @@ def test_sample_weights_and_all_ignored():
     labels = torch.tensor([0, 1, 2, 1])
     loss = GRWKLLoss(class_counts=[3, 2, 1], rho=0.0)
     weighted = loss(logits, labels, weight=torch.tensor([1.0, 0.0, 1.0, 0.0]))
-    expected = F.cross_entropy(logits, labels, reduction='none')[[0, 2]].sum() / 4
+    # the weighted mean over the samples whose weight is not 0
+    expected = F.cross_entropy(logits, labels, reduction='none')[[0, 2]].mean()
     assert torch.allclose(weighted, expected)
     ignored = loss(logits, torch.full((4, ), 255), ignore_index=255)
     assert ignored.item() == 0.0

@@ -3,86 +3,145 @@ toolbox's stock heads call their losses."""
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.structures import PixelData
 
-COUNTS = [9, 1]  # G-RW weights with rho=1: [0.2, 1.8]
+COUNTS = [400, 120, 30, 8, 2]  # a long-tailed profile
+RHO = 1.2
 
 
-def test_mmdet_bbox_head_convention():
+def public_grw_class_weight(counts, rho):
+    """DisAlign's public code: ``C * (1/r)^rho / sum (1/r)^rho``, restated
+    here independently of mmlt."""
+    inv = 1.0 / np.asarray(counts, dtype=np.float64)**rho
+    return torch.tensor(len(counts) * inv / inv.sum(), dtype=torch.float32)
+
+
+def build_mmdet_head(loss_cls):
     import mmlt.detection  # noqa: F401
     from mmdet.registry import MODELS
-    head = MODELS.build(
-        dict(
-            type='Shared2FCBBoxHead',
-            in_channels=4,
-            fc_out_channels=8,
-            roi_feat_size=2,
-            num_classes=2,
-            loss_cls=dict(type='GRWKLLoss', class_counts=COUNTS, rho=1.0)))
-    cls_score = torch.tensor([[2.0, 0.0, 0.0], [0.0, 1.0, 0.0],
-                              [0.0, 0.0, 3.0], [1.0, 1.0, 1.0]])
-    labels = torch.tensor([0, 1, 2, 1])  # 2 = background
-    label_weights = torch.tensor([1.0, 1.0, 1.0, 0.0])
-    losses = head.loss(cls_score, torch.zeros(4, 8), torch.zeros(4, 5),
-                       labels, label_weights, torch.zeros(4, 4),
-                       torch.zeros(4, 4))
-    nll = -F.log_softmax(cls_score, 1)[torch.arange(4), labels]
-    # background weight 1; avg_factor = 3 RoIs with a positive label weight
-    expected = (0.2 * nll[0] + 1.8 * nll[1] + 1.0 * nll[2]) / 3
-    assert torch.allclose(losses['loss_cls'], expected)
+    return MODELS.build(
+        dict(type='Shared2FCBBoxHead', in_channels=4, fc_out_channels=8,
+             roi_feat_size=2, num_classes=len(COUNTS), loss_cls=loss_cls))
 
 
-def test_mmseg_decode_head_convention():
+def mmdet_loss_cls(head, cls_score, labels, label_weights):
+    n = cls_score.size(0)
+    return head.loss(cls_score, torch.zeros(n, 4 * len(COUNTS)),
+                     torch.zeros(n, 5), labels, label_weights,
+                     torch.zeros(n, 4), torch.zeros(n, 4))['loss_cls']
+
+
+@pytest.mark.parametrize('rho', [0.0, RHO])
+def test_mmdet_bbox_head_matches_public_code(rho):
+    torch.manual_seed(0)
+    head = build_mmdet_head(
+        dict(type='GRWKLLoss', class_counts=COUNTS, rho=rho))
+    cls_score = torch.randn(64, len(COUNTS) + 1)
+    labels = torch.randint(0, len(COUNTS) + 1, (64, ))  # C = background
+    labels[:40] = len(COUNTS)  # background dominates the sampled RoIs
+    # the public GRWFastRCNNOutputs: F.cross_entropy(weight=[C * w, 1])
+    weight = torch.cat([public_grw_class_weight(COUNTS, rho),
+                        torch.ones(1)])
+    expected = F.cross_entropy(cls_score, labels, weight=weight)
+    loss = mmdet_loss_cls(head, cls_score, labels, torch.ones(64))
+    assert torch.allclose(loss, expected, atol=1e-6, rtol=0)
+    if rho == 0:  # mmdet's own cross-entropy on the same head path
+        stock = build_mmdet_head(dict(type='CrossEntropyLoss'))
+        assert torch.allclose(
+            loss, mmdet_loss_cls(stock, cls_score, labels, torch.ones(64)),
+            atol=1e-6, rtol=0)
+
+
+def build_mmseg_head(loss_decode):
     import mmlt.segmentation  # noqa: F401
     from mmseg.registry import MODELS
+    return MODELS.build(
+        dict(type='FCNHead', in_channels=4, channels=4, num_convs=1,
+             num_classes=len(COUNTS), norm_cfg=dict(type='BN'),
+             loss_decode=loss_decode))
+
+
+def mmseg_loss(head, logits, label):
     from mmseg.structures import SegDataSample
-    head = MODELS.build(
-        dict(
-            type='FCNHead',
-            in_channels=4,
-            channels=4,
-            num_convs=1,
-            num_classes=2,
-            norm_cfg=dict(type='BN'),
-            loss_decode=dict(
-                type='GRWKLLoss', class_counts=COUNTS, rho=1.0,
-                loss_name='loss_grw')))
-    logits = torch.randn(1, 2, 2, 2)
-    label = torch.tensor([[[0, 1], [255, 1]]])
-    sample = SegDataSample()
-    sample.gt_sem_seg = PixelData(data=label)
-    losses = head.loss_by_feat(logits, [sample])
-    nll = -F.log_softmax(logits, 1)[0].permute(1, 2, 0).reshape(4, 2)
-    nll = nll[torch.arange(4), torch.tensor([0, 1, 0, 1])]
-    # ignore_index 255 from the head; mean over the 3 labelled pixels
-    expected = (0.2 * nll[0] + 1.8 * nll[1] + 1.8 * nll[3]) / 3
-    assert torch.allclose(losses['loss_grw'], expected)
+    samples = []
+    for one in label:
+        sample = SegDataSample()
+        sample.gt_sem_seg = PixelData(data=one[None])
+        samples.append(sample)
+    return head.loss_by_feat(logits, samples)
 
 
-def test_mmpretrain_cls_head_convention_hard_and_soft():
+@pytest.mark.parametrize('rho', [0.0, RHO])
+def test_mmseg_decode_head_matches_public_code(rho):
+    torch.manual_seed(0)
+    head = build_mmseg_head(
+        dict(type='GRWKLLoss', class_counts=COUNTS, rho=rho,
+             loss_name='loss_grw'))
+    logits = torch.randn(2, len(COUNTS), 4, 4)  # the label's size: no resize
+    label = torch.randint(0, len(COUNTS), (2, 4, 4))
+    label[0, :2] = 255  # a quarter of the pixels ignored
+    # the public mmseg 0.x code: CrossEntropyLoss(class_weight=C * w), the
+    # per-pixel losses averaged over all pixels, ignored ones as zeros
+    per_pixel = F.cross_entropy(
+        logits, label, weight=public_grw_class_weight(COUNTS, rho),
+        ignore_index=255, reduction='none')
+    expected = per_pixel.sum() / per_pixel.numel()
+    loss = mmseg_loss(head, logits, label)['loss_grw']
+    assert torch.allclose(loss, expected, atol=1e-6, rtol=0)
+    if rho == 0:  # mmseg's own cross-entropy on the same head path
+        stock = build_mmseg_head(
+            dict(type='CrossEntropyLoss', loss_name='loss_grw'))
+        assert torch.allclose(loss, mmseg_loss(stock, logits, label)
+                              ['loss_grw'], atol=1e-6, rtol=0)
+
+
+def build_mmpretrain_head(loss):
     import mmlt.classification  # noqa: F401
     from mmpretrain.registry import MODELS
+    return MODELS.build(
+        dict(type='LinearClsHead', num_classes=len(COUNTS), in_channels=3,
+             loss=loss))
+
+
+@pytest.mark.parametrize('rho', [0.0, RHO])
+def test_mmpretrain_cls_head_matches_public_code(rho):
     from mmpretrain.structures import DataSample
-    head = MODELS.build(
-        dict(
-            type='LinearClsHead',
-            num_classes=2,
-            in_channels=3,
-            loss=dict(type='GRWKLLoss', class_counts=COUNTS, rho=1.0)))
-    feats = (torch.randn(2, 3), )
+    torch.manual_seed(0)
+    head = build_mmpretrain_head(
+        dict(type='GRWKLLoss', class_counts=COUNTS, rho=rho))
+    feats = (torch.randn(16, 3), )
     logits = head(feats)
-    w = torch.tensor([0.2, 1.8])
-    samples = [DataSample().set_gt_label(0), DataSample().set_gt_label(1)]
-    nll = -F.log_softmax(logits, 1)[[0, 1], [0, 1]]
-    assert torch.allclose(
-        head.loss(feats, samples)['loss'], (w * nll).sum() / 2)
-    soft = torch.tensor([[0.6, 0.4], [0.1, 0.9]])
-    samples = [DataSample().set_gt_score(s) for s in soft]
-    expected = -(w * soft * F.log_softmax(logits, 1)).sum() / 2
-    assert torch.allclose(head.loss(feats, samples)['loss'], expected)
+    labels = torch.randint(0, len(COUNTS), (16, ))
+    samples = [DataSample().set_gt_label(int(y)) for y in labels]
+    # the public GRWCrossEntropyLoss: F.cross_entropy(weight=C * w)
+    weight = public_grw_class_weight(COUNTS, rho)
+    expected = F.cross_entropy(logits, labels, weight=weight)
+    loss = head.loss(feats, samples)['loss']
+    assert torch.allclose(loss, expected, atol=1e-6, rtol=0)
+    # Mixup / CutMix soft targets: sum_ic w_c t_ic l_ic / sum_ic w_c t_ic,
+    # which one-hot targets reduce to the line above
+    soft = torch.softmax(torch.randn(16, len(COUNTS)) * 3, dim=1)
+    samples = [DataSample().set_gt_score(t) for t in soft]
+    log_p = F.log_softmax(logits, 1)
+    expected_soft = -(weight * soft * log_p).sum() / (weight * soft).sum()
+    assert torch.allclose(head.loss(feats, samples)['loss'], expected_soft,
+                          atol=1e-6, rtol=0)
+    if rho == 0:  # mmpretrain's own cross-entropy, hard and soft
+        stock = build_mmpretrain_head(dict(type='CrossEntropyLoss'))
+        stock.load_state_dict(head.state_dict())
+        hard = [DataSample().set_gt_label(int(y)) for y in labels]
+        assert torch.allclose(loss, stock.loss(feats, hard)['loss'],
+                              atol=1e-6, rtol=0)
+        stock_soft = build_mmpretrain_head(
+            dict(type='CrossEntropyLoss', use_soft=True))
+        stock_soft.load_state_dict(head.state_dict())
+        assert torch.allclose(
+            head.loss(feats, samples)['loss'],
+            stock_soft.loss(feats, samples)['loss'], atol=1e-6, rtol=0)
 
 
 TOOLBOX_MODELS = dict(mmdet='mmdet.models', mmseg='mmseg.models',

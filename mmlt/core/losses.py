@@ -7,14 +7,25 @@ KL's other term, ``sum_c p_r log p_r``, does not depend on the model, so the
 value computed is the class-weighted cross-entropy ``-sum_c w_c t_ic log
 p_m(c)``: the same gradients, and ``rho = 0`` is exactly cross-entropy.
 
-Normalisation (the public code's choice, and mmengine's convention): the
-weights average 1 over the classes (``grw_weights`` multiplies the paper's
-normalised weights by ``C``), and ``reduction='mean'`` divides the weighted
-sum by ``avg_factor`` when the toolbox passes one (mmdet: sampled RoIs,
-mmpretrain: batch size), else by the number of non-ignored samples or
-pixels. So with ``rho = 0`` the loss equals ``F.cross_entropy`` in every
-toolbox, and re-weighting changes the loss scale by the batch's average
-class weight, as class-weighted CE does.
+Normalisation: the weights average 1 over the classes (``grw_weights``
+multiplies the paper's normalised weights by ``C``, as the public code does),
+and ``reduction='mean'`` follows DisAlign's public code, whose learning
+rates assume it (``normalization``):
+
+* ``'weighted_mean'`` (classification, detection; the public code's
+  ``F.cross_entropy(weight=C * w)``): the weighted sum divided by the sum of
+  the weights that entered it, ``sum_i w_{y_i} l_i / sum_i w_{y_i}``. The loss
+  stays on the scale of cross-entropy whatever ``rho`` and whatever the
+  batch's tail content. Soft targets (Mixup / CutMix) generalise it as
+  ``sum_i sum_c w_c t_ic l_ic / sum_i sum_c w_c t_ic`` (the hard case when
+  ``t`` is one-hot). Sample weights (mmdet's label weights) multiply both
+  sums. The toolbox's ``avg_factor`` is not used.
+* ``'mean_all'`` (segmentation; mmseg's ``CrossEntropyLoss(class_weight=C *
+  w)`` with its default ``avg_non_ignore=False``, as the public mmseg code
+  trains): the weighted sum divided by the number of all pixels of the
+  batch, ignored ones included.
+
+With ``rho = 0`` both equal the toolbox's own cross-entropy.
 """
 from typing import Optional, Sequence, Union
 
@@ -25,13 +36,16 @@ from torch import Tensor, nn
 from .reweighting import grw_weights
 
 
+NORMALIZATIONS = ('weighted_mean', 'mean_all')
+
+
 def grw_kl_loss(logits: Tensor,
                 target: Tensor,
                 class_weights: Tensor,
                 weight: Optional[Tensor] = None,
                 ignore_index: Optional[int] = None,
                 reduction: str = 'mean',
-                avg_factor: Optional[float] = None) -> Tensor:
+                normalization: str = 'weighted_mean') -> Tensor:
     """Class-weighted KL / cross-entropy loss (see the module docstring).
 
     Args:
@@ -42,20 +56,25 @@ def grw_kl_loss(logits: Tensor,
         weight: optional per-sample (per-pixel) weights, shape of the labels.
         ignore_index: hard labels equal to it contribute nothing.
         reduction: 'none', 'sum' or 'mean'.
-        avg_factor: divisor for 'mean'; defaults to the number of
-            non-ignored samples.
+        normalization: the divisor of 'mean': 'weighted_mean' (the sum of
+            the weights that entered the loss) or 'mean_all' (the number of
+            samples / pixels, ignored ones included).
     """
     if logits.size(1) != class_weights.numel():
         raise ValueError(
             f'the classifier outputs {logits.size(1)} logits per sample but '
             f'the class weights cover {class_weights.numel()} classes.')
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f'normalization must be one of {NORMALIZATIONS}, '
+                         f'got {normalization!r}.')
     class_weights = class_weights.to(logits)
     log_prob = F.log_softmax(logits, dim=1)
     shape = (1, -1) + (1, ) * (logits.dim() - 2)
     if target.shape == logits.shape and target.is_floating_point():
         # Soft targets: p_r(c) = w_c t_c.
-        loss = -(class_weights.view(shape) * target * log_prob).sum(dim=1)
-        valid = torch.ones_like(loss, dtype=torch.bool)
+        weighted_target = class_weights.view(shape) * target
+        loss = -(weighted_target * log_prob).sum(dim=1)
+        reference_mass = weighted_target.sum(dim=1)
     else:
         target = target.long()
         valid = torch.ones_like(target, dtype=torch.bool)
@@ -69,9 +88,12 @@ def grw_kl_loss(logits: Tensor,
                 f'label {bad[0].item()} is outside [0, {logits.size(1)}) '
                 f'and is not the ignore index {ignore_index}.')
         nll = -log_prob.gather(1, safe_target.unsqueeze(1)).squeeze(1)
-        loss = class_weights[safe_target] * nll * valid
+        reference_mass = class_weights[safe_target] * valid
+        loss = reference_mass * nll
     if weight is not None:
-        loss = loss * weight.to(loss).reshape(loss.shape)
+        weight = weight.to(loss).reshape(loss.shape)
+        loss = loss * weight
+        reference_mass = reference_mass * weight
     if reduction == 'none':
         return loss
     if reduction == 'sum':
@@ -79,11 +101,11 @@ def grw_kl_loss(logits: Tensor,
     if reduction != 'mean':
         raise ValueError(f"reduction must be 'none', 'sum' or 'mean', "
                          f'got {reduction!r}.')
-    if avg_factor is None:
-        avg_factor = valid.sum()
+    if normalization == 'mean_all':
+        return loss.sum() / max(loss.numel(), 1)
     # An all-ignored batch gives 0, not 0 / 0.
-    return loss.sum() / torch.as_tensor(avg_factor).to(loss).clamp(
-        min=torch.finfo(loss.dtype).eps)
+    return loss.sum() / reference_mass.sum().clamp(
+        min=torch.finfo(loss.dtype).tiny)
 
 
 class GRWKLLoss(nn.Module):
@@ -105,6 +127,10 @@ class GRWKLLoss(nn.Module):
         background_weight: weight of the background logit. Defaults to 1.
         ignore_index: labels to ignore when the caller passes none.
         reduction: 'mean', 'sum' or 'none'.
+        normalization: the divisor of 'mean' (module docstring):
+            'weighted_mean' (the public classification / detection code) or
+            'mean_all' (the public segmentation code). The toolbox adapters
+            set their toolbox's; the ``avg_factor`` the heads pass is unused.
         loss_weight: multiplier of the loss.
         loss_name: the key in the loss dict (mmseg); must start with 'loss_'.
     """
@@ -118,9 +144,13 @@ class GRWKLLoss(nn.Module):
                  background_weight: float = 1.0,
                  ignore_index: Optional[int] = None,
                  reduction: str = 'mean',
+                 normalization: str = 'weighted_mean',
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_grw_kl') -> None:
         super().__init__()
+        if normalization not in NORMALIZATIONS:
+            raise ValueError(f'GRWKLLoss: normalization must be one of '
+                             f'{NORMALIZATIONS}, got {normalization!r}.')
         if (class_counts is None) == (frequency_file is None):
             raise ValueError(
                 'GRWKLLoss needs the training class frequencies: give exactly '
@@ -145,6 +175,7 @@ class GRWKLLoss(nn.Module):
         self.background = background
         self.ignore_index = ignore_index
         self.reduction = reduction
+        self.normalization = normalization
         self.loss_weight = loss_weight
         self._loss_name = loss_name
         weights = grw_weights(class_counts, rho)
@@ -161,7 +192,9 @@ class GRWKLLoss(nn.Module):
 
     def extra_repr(self) -> str:
         return (f'num_classes={self.num_classes}, rho={self.rho}, '
-                f'background={self.background}, source={self.source!r}')
+                f'background={self.background}, '
+                f'normalization={self.normalization!r}, '
+                f'source={self.source!r}')
 
     def forward(self,
                 cls_score: Tensor,
@@ -188,5 +221,5 @@ class GRWKLLoss(nn.Module):
             weight=weight,
             ignore_index=ignore_index,
             reduction=reduction_override or self.reduction,
-            avg_factor=avg_factor)
+            normalization=self.normalization)
         return self.loss_weight * loss
