@@ -179,6 +179,10 @@ class ClassFrequency:
         extra_counts: other counts of the same classes by kind, e.g.
             ``{'images': ..., 'instances': ...}`` for LVIS. May be empty.
         source: what the counts were computed from.
+        category_ids: the annotation file's category id of each class, in
+            label order (LVIS / COCO jsons); None for other sources. The
+            stage-2 check compares them with the built dataset's
+            ``cat_ids``.
         path: the file this was loaded from (not saved); used in messages.
     """
     classes: Tuple[str, ...]
@@ -187,6 +191,7 @@ class ClassFrequency:
     split: dict
     extra_counts: Dict[str, Tuple[int, ...]] = field(default_factory=dict)
     source: str = ''
+    category_ids: Optional[Tuple[int, ...]] = None
     path: Optional[str] = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
@@ -224,6 +229,16 @@ class ClassFrequency:
         self.extra_counts = extra
         self.split = _check_split(self.split, len(self.classes), where)
         self.source = str(self.source)
+        if self.category_ids is not None:
+            ids = self.category_ids
+            if isinstance(ids, (str, bytes)) or not isinstance(
+                    ids, Sequence) or not all(_is_int(i) for i in ids):
+                raise ValueError(f'{where}: "category_ids" must be a list '
+                                 'of integer category ids.')
+            if len(ids) != len(self.classes) or len(set(ids)) != len(ids):
+                raise ValueError(f'{where}: "category_ids" must hold one '
+                                 'distinct id per class.')
+            self.category_ids = tuple(int(i) for i in ids)
 
     def _where(self) -> str:
         if self.path:
@@ -287,10 +302,11 @@ class ClassFrequency:
         return cls(classes=data['classes'], counts=data['counts'],
                    kind=data['kind'], split=data['split'],
                    extra_counts=data.get('extra_counts', {}),
-                   source=data['source'], path=path)
+                   source=data['source'],
+                   category_ids=data.get('category_ids'), path=path)
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             'format': FORMAT,
             'source': self.source,
             'kind': self.kind,
@@ -305,6 +321,9 @@ class ClassFrequency:
                            for k, v in self.split['groups'].items()},
             },
         }
+        if self.category_ids is not None:
+            data['category_ids'] = list(self.category_ids)
+        return data
 
     def save(self, path: PathLike) -> None:
         """Write the JSON file (one top-level key per line, for diffs)."""
@@ -579,7 +598,10 @@ def from_lvis_json(path: PathLike, count: str = 'images') -> ClassFrequency:
     annotations. When the categories carry LVIS's own ``image_count`` /
     ``instance_count`` and these disagree with the annotations, a warning
     says so (the computed numbers are used). Classes are the category names
-    by ascending category id (mmdet's label order). Categories with no
+    in the order the json lists them, which is mmdet's label order
+    (``LVISV1Dataset`` / ``CocoDataset`` label ``lvis.get_cat_ids()``, the
+    json's order, not the ids sorted); their ids are kept in
+    ``category_ids``. Categories with no
     annotation are kept with count 0 (with a warning): dropping them would
     shift every later label. Split: LVIS's ``frequency`` letters when every
     category has one, else the LVIS image-count rule.
@@ -609,7 +631,6 @@ def from_lvis_json(path: PathLike, count: str = 'images') -> ClassFrequency:
     for i, cat in enumerate(categories):
         if not isinstance(cat, dict) or 'id' not in cat or 'name' not in cat:
             raise ValueError(f'{where}: categories[{i}] has no "id" / "name".')
-    categories = sorted(categories, key=lambda c: c['id'])
     ids = [c['id'] for c in categories]
     if len(set(ids)) != len(ids):
         dup = sorted({i for i in ids if ids.count(i) > 1})
@@ -671,7 +692,8 @@ def from_lvis_json(path: PathLike, count: str = 'images') -> ClassFrequency:
         kind=count,
         split=split,
         extra_counts={k: _as_int_counts(v, where) for k, v in extra.items()},
-        source=f'from_lvis_json({path!r}, count={count!r})')
+        source=f'from_lvis_json({path!r}, count={count!r})',
+        category_ids=tuple(ids))
 
 
 def _read_label_map(path: Path) -> np.ndarray:

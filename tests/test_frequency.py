@@ -164,18 +164,20 @@ def test_lvis_with_frequency(tmp_path):
     with pytest.warns(UserWarning, match=r"1 categories have no annotation "
                       r"\('unicorn'\)"):
         freq = from_lvis_json(path)
-    assert freq.classes == ('aardvark', 'cat', 'unicorn', 'zebra')
+    # the json's category order is mmdet's label order
+    assert freq.classes == ('cat', 'aardvark', 'zebra', 'unicorn')
+    assert freq.category_ids == (3, 1, 7, 5)
     assert freq.kind == 'images'
-    assert freq.counts == (2, 3, 0, 1)
-    assert freq.extra_counts == {'images': (2, 3, 0, 1),
-                                 'instances': (3, 5, 0, 1)}
+    assert freq.counts == (3, 2, 1, 0)
+    assert freq.extra_counts == {'images': (3, 2, 1, 0),
+                                 'instances': (5, 3, 1, 0)}
     assert freq.split['method'] == 'lvis_frequency'
-    assert freq.groups == {'frequent': [1], 'common': [3], 'rare': [0, 2]}
+    assert freq.groups == {'frequent': [0], 'common': [2], 'rare': [1, 3]}
     with pytest.warns(UserWarning):
         inst = from_lvis_json(path, count='instances')
     assert inst.kind == 'instances'
-    assert inst.counts == (3, 5, 0, 1)
-    np.testing.assert_array_equal(inst.counts_array('images'), [2, 3, 0, 1])
+    assert inst.counts == (5, 3, 1, 0)
+    np.testing.assert_array_equal(inst.counts_array('images'), [3, 2, 1, 0])
 
 
 def test_lvis_without_frequency_and_count_fields(tmp_path):
@@ -196,7 +198,7 @@ def test_lvis_without_frequency_and_count_fields(tmp_path):
     with pytest.warns(UserWarning, match=r'"image_count" disagrees .* 1 '
                       r"categories .*'cat': 7 vs 3"):
         freq = from_lvis_json(path)
-    assert freq.counts == (2, 3, 0, 1)  # computed counts win
+    assert freq.counts == (3, 2, 1, 0)  # computed counts win
 
 
 def test_coco_json(tmp_path):
@@ -211,9 +213,10 @@ def test_coco_json(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter('error')  # nothing to warn about
         freq = from_lvis_json(path, count='instances')
-    assert freq.classes == ('person', 'bicycle')
-    assert freq.counts == (3, 1)
-    assert freq.extra_counts['images'] == (2, 1)
+    assert freq.classes == ('bicycle', 'person')  # the json's order
+    assert freq.category_ids == (2, 1)
+    assert freq.counts == (1, 3)
+    assert freq.extra_counts['images'] == (1, 2)
     assert freq.split['method'] == 'count_thresholds'
 
 
@@ -457,6 +460,7 @@ def test_cli_lvis_low_high(tmp_path):
     assert result.returncode == 0, result.stderr
     freq = ClassFrequency.load(out)
     assert freq.kind == 'instances'
-    assert freq.counts == (3, 5, 0, 1)
-    # Split on image counts (2, 3, 0, 1): > 2 frequent, 2 common, < 2 rare.
-    assert freq.groups == {'frequent': [1], 'common': [0], 'rare': [2, 3]}
+    assert freq.counts == (5, 3, 1, 0)
+    assert freq.category_ids == (3, 1, 7, 5)  # saved and read back
+    # Split on image counts (3, 2, 1, 0): > 2 frequent, 2 common, < 2 rare.
+    assert freq.groups == {'frequent': [0], 'common': [1], 'rare': [2, 3]}

@@ -157,12 +157,14 @@ class GRWKLLoss(nn.Module):
                 'one of `class_counts` (a list) or `frequency_file` (a JSON '
                 'from tools/analysis/class_frequency.py).')
         self.classes = None
+        self.category_ids = None  # the annotation file's, in label order
         self.source = 'class_counts'
         if frequency_file is not None:
             from ..frequency import ClassFrequency
             freq = ClassFrequency.load(frequency_file)
             class_counts = freq.counts_array(count_kind)
             self.classes = tuple(freq.classes)
+            self.category_ids = freq.category_ids
             self.source = str(frequency_file)
         elif count_kind is not None:
             raise ValueError('`count_kind` selects counts of a '

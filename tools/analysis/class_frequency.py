@@ -21,6 +21,7 @@ Examples::
 Configs then point at the written JSON (see ``mmlt.frequency``).
 """
 import argparse
+import dataclasses
 import importlib
 import re
 import sys
@@ -156,9 +157,7 @@ def run(args):
         high = 100 if args.high is None else args.high
         freq.split = split_by_count(split_counts, low_high_names, low, high)
     # Re-validate after replacing the split.
-    freq = type(freq).from_counts(freq.classes, freq.counts, freq.kind,
-                                  split=freq.split, source=freq.source,
-                                  extra_counts=freq.extra_counts)
+    freq = dataclasses.replace(freq, split=freq.split)
     print(freq.summary())
     freq.save(args.out)
     print(f'wrote {args.out}')
