@@ -59,9 +59,8 @@ class DisAlignLinearClsHead(LinearClsHead):
     Args:
         confidence_std: std of the confidence layer's initial weights.
         init_cfg: None by default: stage 2 loads ``fc`` from the stage-1
-            checkpoint, and mmpretrain's Normal init of every ``Linear``
-            would also redraw the confidence layer, overriding
-            ``confidence_std``.
+            checkpoint. Any ``init_cfg`` leaves the calibration as
+            configured (``DisAlignLinear.init_weights`` runs after it).
         **kwargs: ``LinearClsHead`` arguments; ``loss`` is normally
             ``dict(type='GRWKLLoss', ...)``.
     """

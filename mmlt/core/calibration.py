@@ -13,6 +13,14 @@ outputs ``2 z`` at initialisation.
 The calibrated classifiers subclass ``nn.Linear`` / ``nn.Conv2d`` and keep
 their parameter names, so a stage-1 checkpoint of the stock classifier loads
 into them with only the ``calibration.*`` keys new.
+
+The toolboxes' heads initialise their classifier through ``init_cfg``
+(mmdet: Normal std 0.01 over the whole ``fc_cls``; mmseg: over ``conv_seg``;
+mmpretrain: every ``Linear``), which would also redraw the confidence layer
+inside it. mmengine's ``BaseModule.init_weights`` calls a child's
+``init_weights()`` after applying the parent's ``init_cfg``, so each
+calibrated classifier's ``init_weights()`` puts its calibration back to the
+identity with the configured ``confidence_std``.
 """
 from typing import Iterator, Tuple
 
@@ -53,10 +61,19 @@ class AdaptiveCalibration(nn.Module):
         self.num_uncalibrated = num_uncalibrated
         self.confidence_relu = confidence_relu
         # alpha = 1, beta = 0: the calibrated logits equal the stage-1 ones.
+        self.confidence_std = confidence_std
         self.magnitude = nn.Parameter(torch.ones(num_classes))
         self.margin = nn.Parameter(torch.zeros(num_classes))
         self.confidence = nn.Linear(in_channels, 1)
-        nn.init.normal_(self.confidence.weight, std=confidence_std)
+        self.reset_parameters()
+
+    @torch.no_grad()
+    def reset_parameters(self) -> None:
+        """The identity calibration: alpha = 1, beta = 0, and a confidence
+        layer drawn with ``confidence_std`` (bias 0)."""
+        self.magnitude.fill_(1.0)
+        self.margin.zero_()
+        nn.init.normal_(self.confidence.weight, std=self.confidence_std)
         nn.init.zeros_(self.confidence.bias)
 
     def extra_repr(self) -> str:
@@ -151,6 +168,10 @@ class DisAlignLinear(nn.Linear):
             _num_calibrated(out_features, num_uncalibrated), in_features,
             num_uncalibrated, confidence_std)
 
+    def init_weights(self) -> None:
+        """Called by mmengine after the head's ``init_cfg`` (module doc)."""
+        self.calibration.reset_parameters()
+
     def forward(self, x: Tensor) -> Tensor:
         return self.calibration(super().forward(x), x)
 
@@ -174,6 +195,10 @@ class DisAlignCosineLinear(CosineLinear):
         self.calibration = AdaptiveCalibration(
             _num_calibrated(out_features, num_uncalibrated), in_features,
             num_uncalibrated, confidence_std)
+
+    def init_weights(self) -> None:
+        """Called by mmengine after the head's ``init_cfg`` (module doc)."""
+        self.calibration.reset_parameters()
 
     def forward(self, x: Tensor) -> Tensor:
         return self.calibration(super().forward(x), self.normalized_input(x))
@@ -202,6 +227,10 @@ class DisAlignConv2d(nn.Conv2d):
         self.calibration = AdaptiveCalibration(
             _num_calibrated(out_channels, num_uncalibrated), in_channels,
             num_uncalibrated, confidence_std, confidence_relu)
+
+    def init_weights(self) -> None:
+        """Called by mmengine after the head's ``init_cfg`` (module doc)."""
+        self.calibration.reset_parameters()
 
     def forward(self, x: Tensor) -> Tensor:
         return self.calibration(super().forward(x), x)
