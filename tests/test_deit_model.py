@@ -68,11 +68,11 @@ def teacher_ckpt(tmp_path_factory):
     return str(path)
 
 
-def build(teacher_ckpt, img_size=8) -> DeiTLTClassifier:
+def build(teacher_ckpt, img_size=8, **teacher) -> DeiTLTClassifier:
     torch.manual_seed(0)
     model = MODELS.build(student_cfg(
         dict(config=teacher_cfg(), checkpoint=teacher_ckpt,
-             img_size=img_size)))
+             img_size=img_size, **teacher)))
     model.init_weights()
     return model
 
@@ -138,8 +138,11 @@ def test_teacher_frozen_eval_no_grad_and_outside_the_student(teacher_ckpt):
     assert next(teacher.parameters()).dtype == torch.float64
 
 
-def test_teacher_sees_the_mixed_resized_batch(teacher_ckpt):
-    model = build(teacher_ckpt, img_size=8).train()
+@pytest.mark.parametrize('antialias', [False, True])
+def test_teacher_sees_the_mixed_resized_batch(teacher_ckpt, antialias):
+    # default: DeiT-LT's public code, plain bicubic without antialiasing
+    teacher = dict(resize_antialias=True) if antialias else {}
+    model = build(teacher_ckpt, img_size=8, **teacher).train()
     optim = build_optim_wrapper(model, dict(optimizer=dict(type='SGD',
                                                             lr=0.0)))
     seen = capture(model)
@@ -152,11 +155,14 @@ def test_teacher_sees_the_mixed_resized_batch(teacher_ckpt):
     assert not torch.allclose(student, plain, atol=1e-3)  # mixed
     expected = to_teacher_space(
         F.interpolate(student, size=(8, 8), mode='bicubic',
-                      align_corners=False, antialias=True))
+                      align_corners=False, antialias=antialias))
     assert torch.allclose(teacher, expected, atol=1e-4)
     for other in (F.interpolate(student, size=(8, 8), mode='bilinear'),
+                  F.interpolate(student, size=(8, 8), mode='bicubic',
+                                align_corners=False,
+                                antialias=not antialias),
                   F.interpolate(plain, size=(8, 8), mode='bicubic',
-                                antialias=True)):
+                                antialias=antialias)):
         assert not torch.allclose(teacher, to_teacher_space(other),
                                   atol=1e-3)
     # same resolution: no resize, only the re-normalisation

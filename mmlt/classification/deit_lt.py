@@ -44,7 +44,6 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.logging import print_log
-from mmengine.runner.checkpoint import _load_checkpoint
 from torch import nn
 
 from mmpretrain.models import ImageClassifier
@@ -54,6 +53,7 @@ from mmpretrain.structures import DataSample
 
 from mmlt.core.distillation import hard_distillation_loss
 from mmlt.core.reweighting import effective_number_weights
+from mmlt.engine.checkpoint_io import read_checkpoint
 
 
 @MODELS.register_module()
@@ -199,8 +199,11 @@ class DeiTLTClassifier(ImageClassifier):
             ``custom_imports`` are imported) or a model dict; ``checkpoint``
             its weights (mmengine checkpoint or bare state dict), loaded by
             ``init_weights()``; ``img_size`` (int or (h, w)) the teacher's
-            input resolution, None for the student's. None: no teacher (the
-            DIST head learns the labels; for ablations and benchmarks).
+            input resolution, None for the student's; ``resize_antialias``
+            (default False) low-pass filters a downscale, which DeiT-LT's
+            public code does not (plain bicubic ``F.interpolate``). None:
+            no teacher (the DIST head learns the labels; for ablations and
+            benchmarks).
     """
 
     def __init__(self,
@@ -227,6 +230,7 @@ class DeiTLTClassifier(ImageClassifier):
         self.drw = False
         self.teacher_checkpoint = None
         self.teacher_size = None
+        self.teacher_resize_antialias = False
         self.teacher_loaded = False
         # A plain attribute outside nn.Module's bookkeeping: see module doc.
         self.__dict__['_teacher'] = None
@@ -239,12 +243,14 @@ class DeiTLTClassifier(ImageClassifier):
 
     def _build_teacher(self, teacher: dict) -> None:
         teacher = dict(teacher)
-        unknown = set(teacher) - {'config', 'checkpoint', 'img_size'}
+        unknown = set(teacher) - {'config', 'checkpoint', 'img_size',
+                                  'resize_antialias'}
         if unknown or 'config' not in teacher:
             raise ValueError(
                 'DeiTLTClassifier: teacher must be dict(config=<config file '
                 f'or model dict>, checkpoint=<file>, img_size=<int, (h, w) or '
-                f'None>), got keys {sorted(teacher)}.')
+                f'None>, resize_antialias=<bool, default False>), got keys '
+                f'{sorted(teacher)}.')
         config = teacher['config']
         if isinstance(config, str):
             cfg = Config.fromfile(config)
@@ -271,6 +277,8 @@ class DeiTLTClassifier(ImageClassifier):
         if isinstance(size, int):
             size = (size, size)
         self.teacher_size = tuple(size) if size is not None else None
+        self.teacher_resize_antialias = bool(
+            teacher.get('resize_antialias', False))
         self.teacher_checkpoint = teacher.get('checkpoint')
         self.__dict__['_teacher'] = model
 
@@ -288,7 +296,10 @@ class DeiTLTClassifier(ImageClassifier):
                 f"DeiT-LT teacher checkpoint {filename} not found: train the "
                 'teacher first (its config is in the teacher dict) or set '
                 'model.teacher.checkpoint.')
-        ckpt = _load_checkpoint(filename, map_location='cpu')
+        # weights_only with mmlt's allow-list: a teacher file that holds
+        # anything else is refused before any of it runs (--unsafe-load /
+        # MMLT_UNSAFE_LOAD=1 to opt in)
+        ckpt = read_checkpoint(filename, map_location='cpu')
         state = ckpt.get('state_dict', ckpt)
         state = {k[7:] if k.startswith('module.') else k: v
                  for k, v in state.items()}
@@ -349,13 +360,16 @@ class DeiTLTClassifier(ImageClassifier):
 
     def teacher_inputs(self, inputs: torch.Tensor) -> torch.Tensor:
         """The student's (preprocessed, mixed) batch as the teacher takes it:
-        resized (bicubic) and re-normalised / channel-flipped if needed."""
+        resized (bicubic, without antialiasing unless
+        ``teacher.resize_antialias``, as DeiT-LT's public code) and
+        re-normalised / channel-flipped if needed."""
         x = inputs
         if self.teacher_size is not None and tuple(
                 x.shape[-2:]) != self.teacher_size:
             x = F.interpolate(
                 x, size=self.teacher_size, mode='bicubic',
-                align_corners=False, antialias=True)
+                align_corners=False,
+                antialias=self.teacher_resize_antialias)
         s_mean, s_std, s_rgb = _norm_params(self.data_preprocessor)
         t_mean, t_std, t_rgb = _norm_params(self.teacher.data_preprocessor)
         same = (s_rgb == t_rgb and (s_mean is None) == (t_mean is None) and (
