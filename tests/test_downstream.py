@@ -2,16 +2,22 @@
 inherits mmlt's with ``_base_ = 'mmlt::demo/cls_stage1.py'`` and trains with
 the installed ``mmlt-train`` / ``python -m mmlt train``.
 
-mmlt is built from an sdist of this checkout (so MANIFEST.in and the copy of
-configs/ and tools/ into mmlt/.mim are exercised) and installed into a
-throwaway venv that sees the system site-packages (the OpenMMLab stack is not
-reinstalled). The downstream project lives in a temporary folder outside the
-repo, on tiny LT-Digits data (as tests/test_cls_train.py); stage 1 and
-DisAlign stage 2 train one short epoch each.
+mmlt is built as a user's ``pip install`` builds it: an sdist of this
+checkout (so MANIFEST.in and the copy of configs/ and tools/ into mmlt/.mim
+are exercised), then a wheel from that sdist, both by the interpreter that
+runs the tests (its setuptools, pinned by tools/setup_env.sh). The wheel is
+installed into a throwaway venv that layers on this interpreter's
+site-packages (the OpenMMLab stack is not reinstalled): the venv's own
+site-packages, where mmlt goes, comes first. This works the same from the
+system interpreter and from a venv, whatever Python's bundled setuptools is.
+The downstream project lives in a temporary folder outside the repo, on tiny
+LT-Digits data (as tests/test_cls_train.py); stage 1 and DisAlign stage 2
+train one short epoch each.
 """
 import json
 import os
 import shutil
+import site
 import subprocess
 import sys
 import textwrap
@@ -45,9 +51,22 @@ def clean_env():
     return env
 
 
+def outer_site_packages():
+    """The site-packages folders of the interpreter running the tests: a
+    venv's own (and the base's, with --system-site-packages), or the
+    system's. Not the base interpreter's that ``python -m venv`` would see:
+    from inside a venv those lack the stack and hold Python's bundled
+    setuptools."""
+    dirs = list(site.getsitepackages())
+    if site.ENABLE_USER_SITE:
+        dirs.append(site.getusersitepackages())
+    return [d for d in dict.fromkeys(dirs) if os.path.isdir(d)]
+
+
 @pytest.fixture(scope='module')
 def venv(tmp_path_factory):
-    """A venv with mmlt installed from an sdist of this checkout."""
+    """A venv with mmlt installed from a wheel built from an sdist of this
+    checkout."""
     root = tmp_path_factory.mktemp('mmlt_wheel')
     src = root / 'src'
     src.mkdir()
@@ -58,18 +77,32 @@ def venv(tmp_path_factory):
                 '__pycache__', '*.pyc', '*.egg-info', '.mim'))
         else:
             shutil.copy(path, src / name)
+    dist = root / 'dist'
     sdist = run([
         sys.executable, '-c', 'from setuptools import build_meta as b; '
-        f'print(b.build_sdist({str(root / "dist")!r}))'
+        f'print(b.build_sdist({str(dist)!r}))'
     ], src, clean_env()).split()[-1]
+    # sdist -> wheel as `pip install mmlt-*.tar.gz` does, with this
+    # interpreter's setuptools and wheel
+    run([sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps',
+         '--no-build-isolation', '--no-index', '-w', dist, dist / sdist],
+        root, clean_env())
+    wheels = list(dist.glob('mmlt-*.whl'))
+    assert len(wheels) == 1, wheels
     env_dir = root / 'venv'
-    run([sys.executable, '-m', 'venv', '--system-site-packages',
-         '--without-pip', env_dir], root)
+    run([sys.executable, '-m', 'venv', '--without-pip', env_dir], root)
     python = env_dir / 'bin' / 'python'
-    # pip from the system site-packages, installing into the venv
-    run([python, '-m', 'pip', 'install', '-q', '--no-deps',
-         '--no-build-isolation', '--ignore-installed',
-         root / 'dist' / sdist], root, clean_env())
+    # the stack (and pip) from this interpreter's site-packages, after the
+    # venv's own; path lines only, so an editable mmlt's .pth there is not
+    # read and the venv sees just the mmlt it installs
+    purelib = run([python, '-c',
+                   'import sysconfig; print(sysconfig.get_path("purelib"))'],
+                  root, clean_env()).strip()
+    Path(purelib, '_outer_site_packages.pth').write_text(
+        '\n'.join(outer_site_packages()) + '\n')
+    # --ignore-installed: the editable mmlt's metadata is visible there
+    run([python, '-m', 'pip', 'install', '-q', '--no-deps', '--no-index',
+         '--ignore-installed', wheels[0]], root, clean_env())
     return env_dir
 
 
