@@ -11,11 +11,16 @@ accuracy, overall and many / medium / few. Everything runs on a CPU.
 
     python tools/demo.py                  # every task
     python tools/demo.py --tasks seg      # one task
+
+Each tool's output goes to a log file in its work dir; while a model trains or
+tests, the demo shows its progress (epoch or iteration, time left) from
+mmengine's log lines: in place on a terminal, else a line every 15 s.
 """
 import argparse
 import json
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 import time
@@ -141,17 +146,78 @@ TASKS = {
 }
 
 
-def run(cmd, log_path):
-    """Run a tool, its output to a log file; fail loudly with the log tail."""
+# mmengine's progress lines: 'Epoch(train)  [3][10/32]  ... eta: 0:00:37',
+# 'Iter(train) [350/900]  ...', 'Epoch(test) [10/25]  ...'
+PROGRESS = re.compile(r'(?:Epoch|Iter)\((train|val|test)\)\s*'
+                      r'(?:\[\s*(\d+)\])?\[\s*(\d+)/(\d+)\]'
+                      r'(?:.*?eta: ((?:\d+ days?, )?\S+))?')
+VERB = dict(train='training', val='validating', test='testing')
+
+
+class Progress:
+    """Shows a run's progress: one line updated in place on a terminal,
+    else a new line at most every ``every`` seconds."""
+
+    def __init__(self, prefix, max_epochs=None, every=15):
+        self.prefix, self.max_epochs, self.every = prefix, max_epochs, every
+        self.tty = sys.stdout.isatty()
+        self.last = self.shown = None
+
+    def update(self, line):
+        match = PROGRESS.search(line)
+        if match is None:
+            return
+        mode, epoch, done, total, eta = match.groups()
+        text = f'{self.prefix}: {VERB[mode]}'
+        if epoch is not None:
+            of = f'/{self.max_epochs}' if self.max_epochs else ''
+            text += f' epoch {epoch}{of}, batch {done}/{total}'
+        else:
+            text += f' {"iteration" if mode == "train" else "batch"} ' \
+                    f'{done}/{total}'
+        if eta is not None:
+            text += f', {eta} left'
+        if self.tty:
+            print(f'\r\033[K{text}', end='', flush=True)
+            self.shown = text
+        elif self.last is None or time.time() - self.last >= self.every:
+            print(text, flush=True)
+            self.last = time.time()
+
+    def close(self):
+        if self.tty and self.shown:
+            print(flush=True)  # keep the last state on its own line
+
+
+def run(cmd, log_path, progress=None):
+    """Run a tool, its output to a log file (and its progress lines to
+    ``progress``); fail loudly with the log tail."""
     os.makedirs(osp.dirname(log_path), exist_ok=True)
-    with open(log_path, 'w') as log:
-        result = subprocess.run(cmd, cwd=ROOT, stdout=log,
-                                stderr=subprocess.STDOUT)
-    if result.returncode != 0:
+    env = dict(os.environ, PYTHONUNBUFFERED='1')
+    with open(log_path, 'w', buffering=1) as log:  # line by line
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True,
+                                errors='replace', env=env)
+        for line in proc.stdout:
+            log.write(line)
+            if progress is not None:
+                progress.update(line)
+        returncode = proc.wait()
+    if progress is not None:
+        progress.close()
+    if returncode != 0:
         with open(log_path) as log:
             tail = log.read()[-3000:]
-        sys.exit(f'{" ".join(cmd)} failed (exit {result.returncode}); '
+        sys.exit(f'{" ".join(cmd)} failed (exit {returncode}); '
                  f'end of {log_path}:\n{tail}')
+
+
+def max_epochs(config):
+    """The epochs of an epoch-based config (None for iteration-based ones,
+    whose log lines carry the total)."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(ROOT, config), import_custom_modules=False)
+    return cfg.train_cfg.get('max_epochs')
 
 
 def last_checkpoint(work_dir):
@@ -169,12 +235,14 @@ def train_and_test(name, task):
         if options is not None:
             cmd += ['--cfg-options', *options()]
         start = time.time()
-        print(f'[{name}] {run_name}: {" ".join(cmd[1:])}', flush=True)
-        run(cmd, f'{ROOT}/{work_dir}/demo_train.log')
+        prefix = f'[{name}] {run_name}'
+        print(f'{prefix}: {" ".join(cmd[1:])}', flush=True)
+        run(cmd, f'{ROOT}/{work_dir}/demo_train.log',
+            Progress(prefix, max_epochs(config)))
         out = f'{work_dir}/test_metrics.json'
         run([python, 'tools/test.py', config, last_checkpoint(work_dir),
              '--work-dir', work_dir, '--out', out, '--out-item', 'metrics'],
-            f'{ROOT}/{work_dir}/demo_test.log')
+            f'{ROOT}/{work_dir}/demo_test.log', Progress(prefix))
         with open(osp.join(ROOT, out)) as f:
             metrics[run_name] = json.load(f)
         files.append(out)
