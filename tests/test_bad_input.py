@@ -400,7 +400,7 @@ def test_finite_loss_hook_runs_before_checkpoints_everywhere(
     runner = stage2(tmp_path, stage1_checkpoint)
     kinds = [type(h).__name__ for h in runner.hooks]
     assert kinds.count('FiniteLossHook') == 1
-    assert kinds.index('FiniteLossHook') < kinds.index('CheckpointHook')
+    assert kinds.index('FiniteLossHook') < kinds.index('SafeCheckpointHook')
     assert kinds.index('LoggerHook') < kinds.index('FiniteLossHook')
     # ... and does not add a second one when it does
     runner = stage2(tmp_path / 'listed', stage1_checkpoint,

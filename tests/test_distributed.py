@@ -2,17 +2,26 @@
 tools/dist_train.sh (torchrun) as a user starts them: a DisAlign stage 2
 and a DeiT-LT student. ``RankConsistencyHook`` compares the ranks: the
 calibration parameters, the frozen weights (and the DeiT-LT teacher), the
-DRW switch and weights and the G-RW class weights are identical on both."""
+DRW switch and weights and the G-RW class weights are identical on both.
+A stuck rank ends the run after ``env_cfg.dist_cfg.timeout`` with a clear
+error, and a killed torchrun takes its workers with it."""
+import datetime
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 import torch
 from mmengine.config import Config
 
-from mmlt.engine.distributed import AnyDeviceDDP, model_digests, \
-    setup_distributed
-from tiny_runs import (dist_train, dump, state_dict, tiny_cls_data,
-                       tiny_config, tiny_student, train)
+from mmlt.engine.distributed import (DEFAULT_DIST_TIMEOUT, AnyDeviceDDP,
+                                     model_digests, setup_distributed)
+from tiny_runs import (REPO, dist_train, dump, free_port, state_dict,
+                       tiny_cls_data, tiny_config, tiny_student, train)
+from toy_regression import toy_config
 
 EPOCHS = 2
 
@@ -45,7 +54,8 @@ def run_two_ranks(cfg, tmp_path, name):
     assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
     log = next(work_dir.glob('*/*.log')).read_text()
     assert 'Distributed training: True' in log
-    assert "dist_cfg: {'backend': 'gloo'}" in log
+    assert ("dist_cfg: {'backend': 'gloo', 'timeout': "
+            f"{DEFAULT_DIST_TIMEOUT}}}") in log
     return work_dir, consistency(work_dir)
 
 
@@ -97,9 +107,23 @@ def test_setup_distributed_on_cpu(monkeypatch):
     monkeypatch.setenv('WORLD_SIZE', '1')
     monkeypatch.setenv('MASTER_ADDR', '127.0.0.1')
     monkeypatch.setenv('MASTER_PORT', '29500')
+    monkeypatch.delenv('TORCHELASTIC_RUN_ID', raising=False)
     setup_distributed(cfg, 'pytorch')
-    assert calls == [dict(backend='gloo', rank=0, world_size=1)]
+    # a collective fails after 10 minutes, not torch's 30 (gloo)
+    assert DEFAULT_DIST_TIMEOUT == 600
+    assert calls == [dict(backend='gloo', rank=0, world_size=1,
+                          timeout=datetime.timedelta(seconds=600))]
     assert cfg.env_cfg.dist_cfg.backend == 'gloo'
+    assert cfg.env_cfg.dist_cfg.timeout == 600
+    # the config's own (--cfg-options env_cfg.dist_cfg.timeout=...); None:
+    # torch's default
+    for timeout, passed in ((20, dict(timeout=datetime.timedelta(
+            seconds=20))), (None, {})):
+        calls.clear()
+        setup_distributed(Config(dict(env_cfg=dict(dist_cfg=dict(
+            timeout=timeout)))), 'pytorch')
+        assert calls == [dict(backend='gloo', rank=0, world_size=1,
+                              **passed)]
     assert cfg.model_wrapper_cfg.type == 'AnyDeviceDDP'
     assert issubclass(AnyDeviceDDP, torch.nn.parallel.DistributedDataParallel)
 
@@ -114,3 +138,87 @@ def test_model_digests_see_a_changed_calibration():
     assert before['trainable'] != after['trainable']
     assert before['frozen'] == after['frozen']
     assert before['teacher'] is None and before['class_weights'] is None
+
+
+def children(pid):
+    return [int(c) for task in os.listdir(f'/proc/{pid}/task')
+            for c in open(f'/proc/{pid}/task/{task}/children').read().split()]
+
+
+def rank_of(pid):
+    environ = open(f'/proc/{pid}/environ', 'rb').read().split(b'\0')
+    return int(next(v for v in environ if v.startswith(b'RANK='))[5:])
+
+
+def alive(pid):
+    """Running or stopped; not gone, not a zombie."""
+    try:
+        stat = open(f'/proc/{pid}/stat').read()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(')', 1)[1].split()[0] != 'Z'
+
+
+def wait_for(condition, seconds, what):
+    deadline = time.time() + seconds
+    while not condition():
+        assert time.time() < deadline, f'{what}: not within {seconds} s'
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(not sys.platform.startswith('linux'),
+                    reason='reads /proc; the parent-death signal is Linux')
+def test_a_stuck_rank_fails_the_run_and_torchrun_takes_its_workers_along(
+        tmp_path):
+    """SIGSTOP rank 1 of a 2-process run: rank 0 fails with a clear error
+    once its all-reduce has waited ``timeout`` seconds, and torchrun starts
+    stopping the job (SIGTERM, which a stopped process only sees when
+    continued; torchrun's SIGKILL would follow 30 s later). Killing torchrun
+    (SIGKILL) then: the stuck worker dies with it."""
+    timeout = 15
+    # 500 iterations an epoch: a stop lands mid-training
+    cfg = toy_config(1000, size=4000, default_hooks=dict(
+        logger=dict(interval=50), checkpoint=dict(interval=1000)))
+    work_dir, out_path = tmp_path / 'work', tmp_path / 'torchrun.out'
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()),
+               OMP_NUM_THREADS='1', PYTHONPATH=os.pathsep.join(
+                   [str(REPO / 'tests'), os.environ.get('PYTHONPATH', '')]))
+    with open(out_path, 'w') as out:
+        # dist_train.sh execs torchrun: this is torchrun's pid
+        torchrun = subprocess.Popen(
+            ['bash', str(REPO / 'tools' / 'dist_train.sh'),
+             str(dump(cfg, tmp_path / 'toy.py')), '2', '--work-dir',
+             str(work_dir), '--cfg-options',
+             f'env_cfg.dist_cfg.timeout={timeout}'],
+            cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env=env)
+    workers = {}
+    try:
+        wait_for(lambda: any('Epoch(train)' in log.read_text()
+                             for log in work_dir.glob('*/*.log')),
+                 240, 'training')
+        workers = {rank_of(pid): pid for pid in children(torchrun.pid)}
+        assert sorted(workers) == [0, 1]
+        os.kill(workers[1], signal.SIGSTOP)
+        stopped = time.time()
+        wait_for(lambda: not alive(workers[0]), timeout + 60, 'rank 0 ends')
+        waited = time.time() - stopped
+        output = out_path.read_text()
+        assert (f'Rank 0 of 2 waited more than {timeout} s '
+                '(env_cfg.dist_cfg.timeout) for the other ranks') in output, \
+            output[-3000:]
+        assert 'DistributedTimeoutError' in output
+        assert timeout - 1 < waited < timeout + 30
+        wait_for(lambda: f'Sending process {workers[1]} closing signal '
+                 'SIGTERM' in out_path.read_text(), 30, 'torchrun stops it')
+        assert alive(workers[1])  # stopped: SIGTERM waits for SIGCONT
+        torchrun.send_signal(signal.SIGKILL)
+        torchrun.wait()
+        wait_for(lambda: not alive(workers[1]), 10,
+                 'the worker of a killed torchrun ends')
+    finally:
+        for pid in workers.values():
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        if torchrun.poll() is None:
+            torchrun.kill()
+            torchrun.wait()

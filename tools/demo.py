@@ -222,7 +222,8 @@ def max_epochs(config):
 
 def last_checkpoint(work_dir):
     with open(osp.join(ROOT, work_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
+        # relative to the work dir (mmlt's SafeCheckpointHook) or absolute
+        return osp.join(work_dir, f.read().strip())
 
 
 def train_and_test(name, task):

@@ -2,7 +2,10 @@
 # Usage: tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py options]
 # On a machine without a GPU torchrun starts GPUS processes and tools/test.py
 # puts them on the gloo backend (mmlt.engine.distributed). $PYTHON picks the
-# interpreter (default: python).
+# interpreter (default: python). torchrun replaces this shell (exec), so
+# killing the script kills torchrun, and its workers die with it. A rank that
+# waits more than env_cfg.dist_cfg.timeout seconds (default 600) for the
+# others fails; change it with --cfg-options env_cfg.dist_cfg.timeout=SECONDS.
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3
@@ -12,7 +15,7 @@ PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 
 PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
-${PYTHON:-python} -m torch.distributed.run \
+exec ${PYTHON:-python} -m torch.distributed.run \
     --nnodes=$NNODES \
     --node_rank=$NODE_RANK \
     --master_addr=$MASTER_ADDR \

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Usage: [GPUS=8] [GPUS_PER_NODE=8] [CPUS_PER_TASK=5] [SRUN_ARGS=...] \
-#     tools/slurm_train.sh PARTITION JOB_NAME CONFIG CHECKPOINT [test.py options]
+#     tools/slurm_test.sh PARTITION JOB_NAME CONFIG CHECKPOINT [test.py options]
 # One task per GPU, as in the OpenMMLab toolboxes; mmengine's slurm launcher
 # needs GPUs (on CPUs use tools/dist_test.sh).
+# A rank that waits more than env_cfg.dist_cfg.timeout seconds (default 600)
+# for the others fails: --cfg-options env_cfg.dist_cfg.timeout=SECONDS.
 set -x
 
 PARTITION=$1

@@ -3,6 +3,8 @@
 #     tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [train.py options]
 # One task per GPU, as in the OpenMMLab toolboxes; mmengine's slurm launcher
 # needs GPUs (on CPUs use tools/dist_train.sh).
+# A rank that waits more than env_cfg.dist_cfg.timeout seconds (default 600)
+# for the others fails: --cfg-options env_cfg.dist_cfg.timeout=SECONDS.
 set -x
 
 PARTITION=$1

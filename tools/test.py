@@ -17,10 +17,13 @@ apply_compat()
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
+from torch.distributed.elastic.multiprocessing.errors import (  # noqa: E402
+    record)
 
 from mmlt.engine import (CheckpointMatchesModelHook,  # noqa: E402
                          DisAlignRunner, check_default_scope,
-                         setup_distributed, teardown_distributed)
+                         explain_collective_timeouts, setup_distributed,
+                         teardown_distributed)
 
 
 def parse_args():
@@ -53,6 +56,7 @@ def parse_args():
     return args
 
 
+@record  # torchrun's summary of a failed run shows the error of each rank
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
@@ -89,7 +93,8 @@ def main():
         # mmengine loads non-strictly and only warns: evaluating a checkpoint
         # of another model would report the metrics of random weights.
         runner.register_hook(CheckpointMatchesModelHook())
-    metrics = runner.test()
+    with explain_collective_timeouts(cfg):  # a stuck or dead rank
+        metrics = runner.test()
     if args.out is not None and args.out_item == 'metrics':
         from mmengine.fileio import dump
         dump({k: float(v) if hasattr(v, '__float__') else v

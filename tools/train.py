@@ -17,10 +17,14 @@ apply_compat()
 
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
-from mmengine.runner import Runner, find_latest_checkpoint  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+from torch.distributed.elastic.multiprocessing.errors import (  # noqa: E402
+    record)
 
 from mmlt.engine import (check_default_scope,  # noqa: E402
-                         setup_distributed, teardown_distributed)
+                         explain_collective_timeouts,
+                         latest_complete_checkpoint, setup_distributed,
+                         teardown_distributed, with_safe_checkpoint_hook)
 
 
 def parse_args():
@@ -56,6 +60,7 @@ def parse_args():
     return args
 
 
+@record  # torchrun's summary of a failed run shows the error of each rank
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
@@ -88,27 +93,37 @@ def main():
                                'dict(base_batch_size=...)` in the config.')
         cfg.auto_scale_lr.enable = True
 
-    if args.resume == 'auto':
+    # resume=True in a config without load_from means the same; mmengine's
+    # own lookup would take last_checkpoint's relative path from the cwd
+    if args.resume == 'auto' or (args.resume is None and cfg.get('resume')
+                                 and cfg.get('load_from') is None):
         # The latest checkpoint of the work dir. mmengine would resume from
         # load_from when it is set, and a DisAlign stage 2 sets it to the
         # stage-1 checkpoint; with nothing to resume, start anew from
-        # load_from.
-        latest = find_latest_checkpoint(cfg.work_dir)
+        # load_from. The checkpoint last_checkpoint names, or the newest
+        # complete one (a run killed while saving may leave a pointer to a
+        # missing or truncated file).
+        latest = latest_complete_checkpoint(cfg.work_dir)
         if latest is not None:
             cfg.resume = True
             cfg.load_from = latest
         else:
+            cfg.resume = False
             print(f'--resume: no checkpoint in {cfg.work_dir}; starting the '
                   'run from the beginning.')
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
 
+    # checkpoints written atomically, old ones deleted after the new one
+    cfg.default_hooks = with_safe_checkpoint_hook(cfg.get('default_hooks'))
+
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
-    runner.train()
+    with explain_collective_timeouts(cfg):  # a stuck or dead rank
+        runner.train()
     # a clean end for every rank: gloo's process group left to the
     # interpreter's exit can abort (SIGABRT) after a finished run
     teardown_distributed()

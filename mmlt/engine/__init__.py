@@ -1,11 +1,16 @@
 """mmengine-level parts shared by every toolbox (no toolbox imports):
 compatibility fixes, DisAlign's stage-2 runner, and the checks and hooks
 that turn wrong input into clear errors."""
+from .checkpointing import (AtomicLocalBackend, SafeCheckpointHook,
+                            latest_complete_checkpoint,
+                            with_safe_checkpoint_hook)
 from .checks import (ADAPTER_TOOLBOXES, check_checkpoint_matches_model,
                      check_default_scope, imported_adapters)
 from .compat import apply_compat
-from .distributed import (AnyDeviceDDP, RankConsistencyHook,
-                          model_digests, setup_distributed,
+from .distributed import (DEFAULT_DIST_TIMEOUT, AnyDeviceDDP,
+                          DistributedTimeoutError, RankConsistencyHook,
+                          explain_collective_timeouts, model_digests,
+                          setup_distributed, stop_with_launcher,
                           teardown_distributed)
 from .resume import RNGStateHook
 from .data_errors import name_samples_in_pipeline_errors
@@ -24,5 +29,9 @@ __all__ = [
     'freeze_except_calibration', 'imported_adapters',
     'keep_norm_layers_in_eval', 'name_samples_in_pipeline_errors',
     'AnyDeviceDDP', 'RankConsistencyHook', 'model_digests',
-    'setup_distributed', 'teardown_distributed', 'RNGStateHook'
+    'setup_distributed', 'teardown_distributed', 'RNGStateHook',
+    'AtomicLocalBackend', 'SafeCheckpointHook', 'latest_complete_checkpoint',
+    'with_safe_checkpoint_hook', 'DEFAULT_DIST_TIMEOUT',
+    'DistributedTimeoutError', 'explain_collective_timeouts',
+    'stop_with_launcher'
 ]

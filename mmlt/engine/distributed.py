@@ -10,16 +10,29 @@ mmengine's runner finds it initialised and skips ``init_dist``, and picks
 ``AnyDeviceDDP``, which drops ``device_ids`` for a model on the CPU. With a
 GPU nothing changes.
 
+``setup_distributed`` also makes a broken run end instead of hanging, with
+a GPU or without: a collective that waits longer than
+``env_cfg.dist_cfg.timeout`` seconds (default ``DEFAULT_DIST_TIMEOUT``, 10
+minutes, instead of torch's 30 for gloo) fails on the waiting ranks, and a
+process started by torchrun dies with it (``stop_with_launcher``) instead of
+training on alone when torchrun is killed.
+
 ``RankConsistencyHook`` compares, across ranks, what must be identical in
 mmlt's methods: the trainable parameters (DisAlign's calibration), the frozen
 ones, the DeiT-LT teacher, the DRW switch and weights, and the G-RW class
 weights. It writes ``rank_consistency.json`` in the work dir and fails
 loudly on a mismatch.
 """
+import ctypes
+import datetime
 import hashlib
 import json
+import logging
 import os
 import os.path as osp
+import signal
+import sys
+from contextlib import contextmanager
 from typing import Optional
 
 import torch
@@ -44,14 +57,55 @@ class AnyDeviceDDP(MMDistributedDataParallel):
         super().__init__(module=module, device_ids=device_ids, **kwargs)
 
 
+# Seconds a rank waits in a collective (all-reduce, barrier...) for the
+# others before failing. It bounds how long one rank may work alone while
+# the others wait, e.g. rank 0 computing the metrics of a large validation
+# set or writing a checkpoint; raise it for such a run with
+# --cfg-options env_cfg.dist_cfg.timeout=SECONDS. 10 minutes: torch's
+# default for NCCL; torch's 30 for gloo meant half an hour of silence.
+DEFAULT_DIST_TIMEOUT = 600
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def stop_with_launcher() -> bool:
+    """Have the kernel kill this process when its parent (torchrun's
+    agent) dies: a killed torchrun leaves no workers training on. Only
+    under torchrun (``$TORCHELASTIC_RUN_ID``) and on Linux; returns whether
+    it was set.
+
+    SIGKILL, as a stuck (stopped) worker ignores anything else; the
+    workers' checkpoints are written atomically, so nothing half-written is
+    left behind.
+    """
+    if 'TORCHELASTIC_RUN_ID' not in os.environ or \
+            not sys.platform.startswith('linux'):
+        return False
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        return False
+    if os.getppid() != parent:  # it died while the call was made
+        os.kill(os.getpid(), signal.SIGKILL)
+    return True
+
+
 def setup_distributed(cfg, launcher: str) -> None:
-    """On a machine without a GPU, start the process group of a
-    ``--launcher pytorch`` run (torchrun) on gloo and use ``AnyDeviceDDP``.
+    """Prepare a distributed run (``--launcher`` other than ``none``):
+    ``env_cfg.dist_cfg.timeout`` defaults to ``DEFAULT_DIST_TIMEOUT`` and
+    torchrun's workers die with it (``stop_with_launcher``). On a machine
+    without a GPU, start the process group of a ``--launcher pytorch`` run
+    (torchrun) on gloo and use ``AnyDeviceDDP``.
 
     Other launchers on a CPU are refused with the way out: mmengine's slurm
     and mpi initialisation selects a CUDA device.
     """
-    if launcher == 'none' or torch.cuda.is_available():
+    if launcher == 'none':
+        return
+    dist_cfg = cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+    dist_cfg.setdefault('timeout', DEFAULT_DIST_TIMEOUT)
+    stop_with_launcher()
+    if torch.cuda.is_available():
         return
     if launcher != 'pytorch':
         raise RuntimeError(
@@ -63,7 +117,6 @@ def setup_distributed(cfg, launcher: str) -> None:
             raise RuntimeError(
                 f'--launcher pytorch: ${var} is not set; start the script '
                 'with torchrun (tools/dist_train.sh CONFIG NPROC).')
-    dist_cfg = cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
     if dist_cfg.get('backend', 'nccl') != 'gloo':
         print_log(
             f'No GPU: distributed backend {dist_cfg.get("backend", "nccl")} '
@@ -71,9 +124,10 @@ def setup_distributed(cfg, launcher: str) -> None:
     dist_cfg['backend'] = 'gloo'
     if not torch_dist.is_initialized():
         kwargs = {k: v for k, v in dist_cfg.items() if k != 'backend'}
-        if 'timeout' in kwargs:
-            import datetime
+        if kwargs.get('timeout') is not None:
             kwargs['timeout'] = datetime.timedelta(seconds=kwargs['timeout'])
+        else:  # None: torch's default
+            kwargs.pop('timeout', None)
         torch_dist.init_process_group(
             backend='gloo',
             rank=int(os.environ['RANK']),
@@ -88,6 +142,36 @@ def setup_distributed(cfg, launcher: str) -> None:
     elif wrapper.get('type', 'MMDistributedDataParallel') == \
             'MMDistributedDataParallel':
         wrapper['type'] = 'AnyDeviceDDP'
+
+
+class DistributedTimeoutError(RuntimeError):
+    """A collective waited longer than ``env_cfg.dist_cfg.timeout``."""
+
+
+@contextmanager
+def explain_collective_timeouts(cfg):
+    """Turn the backend's report of a collective that timed out (gloo:
+    ``Timed out waiting 600000ms for recv operation``) into a
+    ``DistributedTimeoutError`` that says what happened and what to do."""
+    try:
+        yield
+    except RuntimeError as error:
+        if not (torch_dist.is_available() and torch_dist.is_initialized()
+                and 'timed out' in str(error).lower()):
+            raise
+        timeout = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('timeout')
+        rank, world_size = get_dist_info()
+        message = (
+            f'Rank {rank} of {world_size} waited more than '
+            f'{timeout} s (env_cfg.dist_cfg.timeout) for the other ranks in '
+            'a collective operation: another rank is stuck or has died; '
+            "torchrun's summary below names the ranks that failed. If a "
+            'rank legitimately works alone that long (e.g. rank 0 '
+            'evaluating a large validation set), raise the timeout: '
+            '--cfg-options env_cfg.dist_cfg.timeout=SECONDS. Backend: '
+            f'{error}')
+        print_log(message, 'current', level=logging.ERROR)
+        raise DistributedTimeoutError(message) from error
 
 
 def teardown_distributed() -> None:
@@ -123,8 +207,8 @@ def model_digests(model: torch.nn.Module) -> dict:
         frozen=_digest((n, p) for n, p in params if not p.requires_grad),
         teacher=None if teacher is None else _digest(
             teacher.state_dict().items()),
-        drw=_digest((f'{n}.drw={bool(m.drw)}', getattr(m, 'drw_weights',
-                                                      None))
+        drw=_digest((f'{n}.drw={bool(m.drw)}',
+                     getattr(m, 'drw_weights', None))
                     for n, m in modules if hasattr(m, 'drw')),
         # readable too: which modules have DRW switched on
         drw_on=[n for n, m in modules if getattr(m, 'drw', False)],

@@ -21,7 +21,9 @@ and it
 * adds ``FiniteLossHook`` (stop on a NaN / inf loss, never save NaN
   weights) and ``RNGStateHook`` (``--resume`` repeats the interrupted run)
   unless the config lists them, and checks that the config's
-  ``default_scope`` fits the mmlt adapter it imports.
+  ``default_scope`` fits the mmlt adapter it imports;
+* saves with ``SafeCheckpointHook`` in place of ``CheckpointHook`` (a crash
+  during a save leaves the last complete checkpoint).
 
 The functions are usable without the runner.
 """
@@ -35,7 +37,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from mmengine.logging import MMLogger
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner, find_latest_checkpoint
+from mmengine.runner import Runner
 from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
 from torch import nn
@@ -44,6 +46,8 @@ from torch.nn.modules.instancenorm import _InstanceNorm
 
 from ..core import AdaptiveCalibration, GRWKLLoss
 from ..core.calibration import calibration_modules
+from .checkpointing import (latest_complete_checkpoint,
+                            with_safe_checkpoint_hook)
 from .checks import check_default_scope, check_shapes
 from .hooks import FiniteLossHook
 from .resume import RNGStateHook
@@ -218,7 +222,8 @@ class DisAlignRunner(Runner):
         for hook_cls in (FiniteLossHook, RNGStateHook):
             if not any(_is_hook(h, hook_cls) for h in custom_hooks):
                 custom_hooks.append(hook_cls())
-        super().register_hooks(default_hooks, custom_hooks)
+        super().register_hooks(with_safe_checkpoint_hook(default_hooks),
+                               custom_hooks)
 
     def wrap_model(self, model_wrapper_cfg, model):
         trainable = freeze_except_calibration(model)
@@ -276,8 +281,11 @@ class DisAlignRunner(Runner):
                 'DisAlign stage 2 calibrates a trained model: set `load_from` '
                 'to the stage-1 checkpoint (in the config, or '
                 '`--cfg-options load_from=PATH`).')
-        if (self._resume and self._load_from is None
-                and find_latest_checkpoint(self.work_dir) is None):
+        if self._resume and self._load_from is None:
+            # mmengine's own lookup would read last_checkpoint's relative
+            # path from the cwd
+            self._load_from = latest_complete_checkpoint(self.work_dir)
+        if self._resume and self._load_from is None:
             # mmengine would go on with nothing loaded: a calibration of
             # random weights
             raise ValueError(
