@@ -43,8 +43,8 @@ class CosineLinearClsHead(LinearClsHead):
                  bias: bool = False,
                  **kwargs):
         super().__init__(num_classes, in_channels, **kwargs)
-        # mmpretrain's Normal(layer='Linear') init reaches it: CosineLinear
-        # subclasses nn.Linear.
+        # mmpretrain's Normal(layer='Linear', std=0.01) reaches it first;
+        # CosineLinear.init_weights then draws unit-norm rows (its doc).
         self.fc = CosineLinear(in_channels, num_classes, bias, scale,
                                learnable_scale)
 
