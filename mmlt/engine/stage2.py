@@ -31,6 +31,7 @@ import inspect
 import logging
 import re
 import types
+import warnings
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -144,15 +145,64 @@ def _calibrated_classifiers(model: nn.Module) -> List[str]:
     return names
 
 
-def check_frequency_classes(model: nn.Module, classes: Sequence[str],
-                            dataset_name: str = 'the training set') -> None:
-    """Fail if a G-RW loss was given frequencies of other classes."""
-    if classes is None:
+def dataset_label_order(dataset) -> Tuple[Optional[Sequence[str]],
+                                            Optional[Sequence[int]]]:
+    """``(classes, category_ids)`` of a built dataset, unwrapping dataset
+    wrappers (``ClassBalancedDataset``, ``RepeatDataset``, ...).
+
+    ``category_ids`` are mmdet's ``cat_ids`` of LVIS / COCO datasets: the
+    annotation file's category id of label 0, 1, ..., in the json's order.
+    """
+    while not hasattr(dataset, 'metainfo') and hasattr(dataset, 'dataset'):
+        dataset = dataset.dataset
+    metainfo = getattr(dataset, 'metainfo', None) or {}
+    cat_ids = getattr(dataset, 'cat_ids', None)
+    return metainfo.get('classes'), (None if cat_ids is None
+                                     else [int(i) for i in cat_ids])
+
+
+def check_frequency_classes(model: nn.Module,
+                            classes: Optional[Sequence[str]],
+                            dataset_name: str = 'the training set',
+                            category_ids: Optional[Sequence[int]] = None
+                            ) -> None:
+    """Fail if a G-RW loss was given frequencies of other classes, or of
+    the same classes in another label order.
+
+    With LVIS / COCO jsons the label order is the json's category order;
+    when both the frequency file and the dataset know the category ids,
+    they must agree label by label (a name check alone passes when the json
+    lists its categories in another order, and the weights are permuted).
+    """
+    if classes is None and category_ids is None:
         return
-    classes = tuple(classes)
     for name, module in model.named_modules():
         if not isinstance(module, GRWKLLoss):
             continue
+        file_ids = module.category_ids
+        if category_ids is not None and file_ids is not None:
+            if tuple(file_ids) != tuple(category_ids):
+                diff = [(i, a, b) for i, (a, b) in enumerate(
+                    zip(file_ids, category_ids)) if a != b]
+                detail = ('; '.join(f'label {i}: category id {a} (file) vs '
+                                    f'{b} (dataset)' for i, a, b in diff[:3])
+                          if diff else f'{len(file_ids)} ids (file) vs '
+                          f'{len(category_ids)} (dataset)')
+                raise ValueError(
+                    f'{name}: the class frequencies ({module.source}) are not '
+                    f'in the label order of {dataset_name}: {detail}. '
+                    'Compute them from the same annotation file with '
+                    'tools/analysis/class_frequency.py.')
+            continue  # same ids in the same order: the same classes
+        if category_ids is not None and file_ids is None:
+            warnings.warn(
+                f'{name}: {module.source} has no category ids, so its label '
+                f'order cannot be checked against {dataset_name}; older '
+                'mmlt versions wrote LVIS / COCO categories sorted by id. '
+                'Recompute it with tools/analysis/class_frequency.py.')
+        if classes is None:
+            continue
+        classes = tuple(classes)
         if module.num_classes != len(classes):
             raise ValueError(
                 f'{name}: the class frequencies ({module.source}) cover '
@@ -296,9 +346,11 @@ class DisAlignRunner(Runner):
         if self._train_loop is not None and not isinstance(
                 self._train_loop, dict):
             dataset = self.train_dataloader.dataset
-            check_frequency_classes(self._plain_model,
-                                    dataset.metainfo.get('classes'),
-                                    f'the training set ({type(dataset).__name__})')
+            classes, category_ids = dataset_label_order(dataset)
+            check_frequency_classes(
+                self._plain_model, classes,
+                f'the training set ({type(dataset).__name__})',
+                category_ids=category_ids)
         super().load_or_resume()
 
     @property
