@@ -124,14 +124,16 @@ def test_bn_stays_in_eval_when_the_runner_replaces_sync_bn(
                            stage1[f'backbone.1.{key}'])
 
 
-def test_magnitude_gets_no_weight_decay(tmp_path, stage1_checkpoint):
-    runner = stage2_runner(tmp_path, stage1_checkpoint)
+def test_calibration_gets_no_weight_decay(tmp_path, stage1_checkpoint):
+    runner = stage2_runner(tmp_path, stage1_checkpoint,  # weight_decay=0.1
+                           log_level='INFO')
     runner.train()
-    magnitude = runner.model.fc.calibration.magnitude
     groups = runner.optim_wrapper.optimizer.param_groups
     decay = {id(p): g['weight_decay'] for g in groups for p in g['params']}
-    assert decay[id(magnitude)] == 0.0
-    assert decay[id(runner.model.fc.calibration.margin)] == 0.1
+    calibration = runner.model.fc.calibration
+    assert [decay[id(p)] for p in calibration.parameters()] == [0.0] * 4
+    log = open(runner.logger.log_file).read()
+    assert 'weight_decay=0.1 of the config is not applied' in log
 
 
 def test_frozen_part_builds_no_graph(tmp_path, stage1_checkpoint):

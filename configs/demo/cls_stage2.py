@@ -17,8 +17,8 @@ model = dict(
             frequency_file={{_base_.frequency_file}},
             rho=1.2)))
 
-# Only the calibration (alpha, beta, sigma) learns; DisAlignRunner removes
-# weight decay from the magnitude.
+# Only the calibration (alpha, beta, sigma) learns, without weight decay
+# (DisAlignRunner: one rule for every task).
 max_epochs = 10
 optim_wrapper = dict(optimizer=dict(lr=0.1, weight_decay=5e-4))
 param_scheduler = dict(

@@ -18,8 +18,8 @@ model = dict(
                 frequency_file={{_base_.frequency_file}},
                 rho=0.8))))
 
-# Only the calibration (alpha, beta, sigma) learns; DisAlignRunner removes
-# weight decay from the magnitude alpha.
+# Only the calibration (alpha, beta, sigma) learns, without weight decay
+# (DisAlignRunner: one rule for every task).
 max_iters = 150
 optim_wrapper = dict(
     optimizer=dict(lr=0.02, weight_decay=1e-4), clip_grad=None)

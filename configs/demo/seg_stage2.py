@@ -20,8 +20,8 @@ model = dict(
     # reported as unused. Delete this line to keep it and its stock loss.
     auxiliary_head=None)
 
-# Only the calibration (alpha, beta, sigma) learns; DisAlignRunner removes
-# weight decay from the magnitude.
+# Only the calibration (alpha, beta, sigma) learns, without weight decay
+# (DisAlignRunner: one rule for every task).
 optim_wrapper = dict(optimizer=dict(lr=0.05, weight_decay=5e-4))
 max_iters = 150
 param_scheduler = [

@@ -21,8 +21,8 @@ model = dict(
             frequency_file={{_base_.frequency_file}},
             rho=1.2)))
 
-# Only the calibration (alpha, beta, sigma) learns; DisAlignRunner removes
-# weight decay from the magnitude alpha.
+# Only the calibration (alpha, beta, sigma) learns, without weight decay
+# (DisAlignRunner: one rule for every task).
 max_epochs = 10
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4))

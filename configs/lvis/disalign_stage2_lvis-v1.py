@@ -61,8 +61,8 @@ stage2_train_cfg = dict(
     type='IterBasedTrainLoop',
     max_iters=stage2_max_iters,
     val_interval=stage2_max_iters)
-# Only the calibration (alpha, beta, sigma) learns; DisAlignRunner removes
-# weight decay from the magnitude alpha.
+# Only the calibration (alpha, beta, sigma) learns, without weight decay
+# (DisAlignRunner: one rule for every task).
 stage2_optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
