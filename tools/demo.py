@@ -65,15 +65,16 @@ def plot_cls(metrics_files):
     out = f'{WORK}/cls_accuracy.png'
     run([sys.executable, 'tools/analysis/plot_class_accuracy.py', 'accuracy',
          *metrics_files, '--labels', 'stage 1', 'DisAlign stage 2',
+         'cosine stage 1', 'DisAlign* (cosine) stage 2',
          '--frequency', f'{DATA}/cls/image_frequency.json', '-o', out],
         f'{ROOT}/{WORK}/cls_plot.log')
     print(f'[cls] per-class accuracy plot: {out}')
 
 
-def load_stage1(name):
+def load_stage1(name, variant=''):
     """Stage 2 starts from stage 1's last checkpoint."""
     return lambda: [
-        f'load_from={last_checkpoint(f"{WORK}/{name}_stage1")}']
+        f'load_from={last_checkpoint(f"{WORK}/{name}_stage1{variant}")}']
 
 
 def disalign_task(name, title, rows, **extra):
@@ -122,9 +123,17 @@ TASKS = {
               for ap in ('AP', 'APr', 'APc', 'APf')],
         scale=100),  # LVISMetric reports fractions
     'cls':
-    disalign_task(
-        'cls',
-        'Classification: ResNet + DisAlign, LT-Digits test',
+    dict(
+        title='Classification: ResNet-8 + DisAlign, dot-product and cosine '
+        'classifiers, LT-Digits test, top-1 %',
+        runs=[('stage1', 'configs/demo/cls_stage1.py', None),
+              ('stage2', 'configs/demo/cls_stage2.py', load_stage1('cls')),
+              ('stage1_cosine', 'configs/demo/cls_stage1_cosine.py', None),
+              ('stage2_cosine', 'configs/demo/cls_stage2_cosine.py',
+               load_stage1('cls', '_cosine'))],
+        columns=[('stage 1', 'stage1', ''), ('DisAlign', 'stage2', ''),
+                 ('cos st. 1', 'stage1_cosine', ''),
+                 ('DisAlign*', 'stage2_cosine', '')],
         frequency=cls_frequency,
         after=plot_cls,
         rows=[('top-1', 'lt/top1'), ('many (> 100 images)', 'lt/many'),
