@@ -1,5 +1,8 @@
 """LongTailAccuracy against hand computations, through mmengine's
 Evaluator (prefixes, dataset_meta) as the runner calls it."""
+import json
+import logging
+
 import pytest
 import torch
 from mmengine.evaluator import Evaluator
@@ -85,9 +88,30 @@ def test_absent_class_and_topk():
                                 second=lambda gt, pred: gt if gt != pred
                                 else (pred + 1) % 4))
     assert m['lt/top1_classwise'] == [50.0, 100.0, 0.0, None]
-    assert m['lt/few'] != m['lt/few']  # NaN: the group has no sample
+    # the few group has no sample: left out, never NaN (the --out JSON)
+    assert 'lt/few' not in m
+    json.dumps(m, allow_nan=False)
     assert m['lt/top1'] == pytest.approx(50)
     assert m['lt/top2'] == pytest.approx(100)
+
+
+def test_group_with_an_absent_class_says_which_classes_it_averages():
+    from mmengine.logging import MMLogger
+    pairs = [(0, 0), (1, 1), (2, 2), (2, 0)]  # no sample of class 3
+    logger = MMLogger.get_instance('absent_class', log_level='INFO')
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger.addHandler(handler)
+    try:
+        m = evaluate(pairs, classes=CLASSES[:4],
+                     class_counts=[200, 150, 10, 5])
+    finally:
+        logger.removeHandler(handler)
+    assert m['lt/few'] == pytest.approx(50)  # class 2 only, not NaN
+    messages = [r.getMessage() for r in records]
+    assert any("no sample of classes [3] of group 'few'; its accuracy "
+               'averages classes [2] only' in t for t in messages), messages
 
 
 def test_one_metric_per_head_with_prefixes():

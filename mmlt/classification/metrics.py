@@ -26,6 +26,7 @@ averaged heads), store each in its own data-sample field and add one metric
 per field: ``dict(type='LongTailAccuracy', pred_key='cls_score',
 prefix='lt_cls', ...)`` gives ``lt_cls/top1``, ``lt_cls/many``, ...
 """
+import logging
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -48,8 +49,11 @@ def long_tail_accuracy(pred_labels, gt_labels, groups: Dict[str, Sequence[int]],
         num_classes: number of classes.
 
     Returns:
-        ``{'top1': float, <group>: float, ..., 'top1_classwise': list}``;
-        a group (or class) without samples gives NaN (None in the list).
+        ``{'top1': float, <group>: float, ..., 'top1_classwise': list,
+        'group_classes': {group: [the classes averaged]}}``. A group's
+        accuracy averages its classes that have samples; a group without
+        any sample is left out (never NaN, which JSON cannot hold), and a
+        class without samples is None in the list.
     """
     pred = np.asarray(pred_labels, dtype=np.int64).reshape(-1)
     gt = np.asarray(gt_labels, dtype=np.int64).reshape(-1)
@@ -63,12 +67,15 @@ def long_tail_accuracy(pred_labels, gt_labels, groups: Dict[str, Sequence[int]],
     with np.errstate(invalid='ignore', divide='ignore'):
         per_class = np.where(total > 0, 100.0 * correct / total, np.nan)
     out = {'top1': float(100.0 * correct.sum() / max(gt.size, 1))}
+    averaged = {}
     for name, members in groups.items():
-        values = per_class[list(members)]
-        values = values[~np.isnan(values)]
-        out[name] = float(values.mean()) if values.size else float('nan')
+        members = [int(c) for c in members if total[c] > 0]
+        averaged[name] = members
+        if members:
+            out[name] = float(per_class[members].mean())
     out['top1_classwise'] = [None if np.isnan(v) else float(v)
                              for v in per_class]
+    out['group_classes'] = averaged
     return out
 
 
@@ -182,10 +189,23 @@ class LongTailAccuracy(BaseMetric):
             hits = sum(int(g in t[:k]) for g, t in zip(gt, top))
             metrics[f'top{k}'] = 100.0 * hits / max(len(gt), 1)
         classwise = metrics.pop('top1_classwise')
+        averaged = metrics.pop('group_classes')
         if self.classwise:
             metrics['top1_classwise'] = classwise
+        for name, members in self.groups.items():
+            missing = sorted(set(members) - set(averaged[name]))
+            if not missing:
+                continue
+            what = (f'its accuracy averages classes {averaged[name]} only'
+                    if averaged[name] else 'it is not reported')
+            print_log(
+                f'LongTailAccuracy: the evaluated set has no sample of '
+                f'classes {missing} of group {name!r}; {what}.', 'current',
+                logging.WARNING)
         print_log(
             'long-tail top-1 per group: ' + '; '.join(
-                f'{name} ({len(idx)} classes) {metrics[name]:.2f}'
-                for name, idx in self.groups.items()), 'current')
+                f'{name} ({len(averaged[name])} of {len(idx)} classes) '
+                f'{metrics[name]:.2f}' if name in metrics else
+                f'{name} (no sample)' for name, idx in self.groups.items()),
+            'current')
         return metrics
