@@ -285,7 +285,9 @@ class ClassFrequency:
         try:
             with open(path, encoding='utf-8') as f:
                 data = json.load(f)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        except (ValueError, RecursionError) as e:
+            # JSONDecodeError, UnicodeDecodeError, a number of > 4300 digits
+            # (ValueError), arrays nested too deep (RecursionError)
             raise ValueError(f'{where} is not valid JSON ({e}); {REGENERATE}.'
                              ) from None
         if not isinstance(data, dict):
@@ -299,6 +301,20 @@ class ClassFrequency:
             raise ValueError(f'{where}: missing key(s) {missing}; a '
                              f'frequency file needs {list(REQUIRED_KEYS)}; '
                              f'{REGENERATE}.')
+        # json reads any whole number (10^400 too), which later overflows
+        # float64 / int64 arrays with an error that names no file
+        extra = data.get('extra_counts')
+        lists = [('counts', data['counts'])] + (
+            [(f'extra_counts.{k}', v) for k, v in extra.items()]
+            if isinstance(extra, dict) else [])
+        for what, values in lists:
+            for i, value in enumerate(
+                    values if isinstance(values, list) else ()):
+                if _is_int(value) and abs(value) > 2**63 - 1:
+                    raise OverflowError(
+                        f'{where}: "{what}"[{i}] is a {len(str(abs(value)))}'
+                        '-digit number; a count must fit in 64 bits (at '
+                        f'most 2**63 - 1); {REGENERATE}.')
         return cls(classes=data['classes'], counts=data['counts'],
                    kind=data['kind'], split=data['split'],
                    extra_counts=data.get('extra_counts', {}),

@@ -25,6 +25,15 @@ CALIBRATION = ('head.fc.calibration.magnitude', 'head.fc.calibration.margin',
                'head.fc.calibration.confidence.bias')
 
 
+@pytest.fixture(scope='module', autouse=True)
+def safe_checkpoint_loader():
+    """A plain Runner loads a stage-1 checkpoint here: mmengine's local
+    loader as the tools set it (weights_only with mmlt's allow-list)."""
+    from mmlt.engine import safe_checkpoint_loader
+    with safe_checkpoint_loader():
+        yield
+
+
 @pytest.fixture(scope='module')
 def data(tmp_path_factory):
     return tiny_cls_data(tmp_path_factory.mktemp('lt_digits'), 24)

@@ -24,6 +24,15 @@ COUNTS = [12, 6, 2]
 K = 1  # DRW from the second epoch (0-based index 1)
 
 
+@pytest.fixture(scope='module', autouse=True)
+def safe_checkpoint_loader():
+    """In-process Runners resume here: mmengine's local loader as the
+    tools set it (weights_only with mmlt's allow-list)."""
+    from mmlt.engine import safe_checkpoint_loader
+    with safe_checkpoint_loader():
+        yield
+
+
 @DATASETS.register_module(force=True)
 class TinyShapes(BaseDataset):
     """Three classes of 16x16 images (a bright row band at a class-dependent

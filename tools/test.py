@@ -10,20 +10,17 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmlt.engine import apply_compat  # noqa: E402  (before any loading)
-
-apply_compat()
-
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from torch.distributed.elastic.multiprocessing.errors import (  # noqa: E402
     record)
 
-from mmlt.engine import (CheckpointMatchesModelHook,  # noqa: E402
-                         DisAlignRunner, check_default_scope,
-                         explain_collective_timeouts, setup_distributed,
-                         teardown_distributed)
+from mmlt.engine import (UNSAFE_LOAD_FLAG, UNSAFE_LOAD_HELP,  # noqa: E402
+                         CheckpointMatchesModelHook, DisAlignRunner,
+                         apply_compat, check_default_scope,
+                         explain_collective_timeouts,
+                         setup_distributed, teardown_distributed)
 
 
 def parse_args():
@@ -49,6 +46,8 @@ def parse_args():
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    parser.add_argument(
+        UNSAFE_LOAD_FLAG, action='store_true', help=UNSAFE_LOAD_HELP)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -59,6 +58,10 @@ def parse_args():
 @record  # torchrun's summary of a failed run shows the error of each rank
 def main():
     args = parse_args()
+    # mmengine's loader of local checkpoints (load_from, --resume, the
+    # checkpoint to test): weights_only with mmlt's allow-list, full
+    # unpickling only with --unsafe-load / MMLT_UNSAFE_LOAD=1
+    apply_compat(allow_unsafe_checkpoints=args.unsafe_load)
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:

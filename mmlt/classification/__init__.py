@@ -9,9 +9,9 @@ from mmlt.utils import check_toolbox_version
 check_toolbox_version('mmengine')
 check_toolbox_version('mmpretrain')
 
-from mmlt.engine import apply_compat  # noqa: E402
-
-apply_compat()
+# DisAlignRunner and mmlt's hooks, for configs that name them; importing
+# patches nothing (checkpoint loading: mmlt.engine.checkpoint_io)
+import mmlt.engine  # noqa: E402,F401
 
 
 from .backbones import CifarResNet  # noqa: E402

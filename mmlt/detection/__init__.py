@@ -7,18 +7,21 @@ and keep ``default_scope = 'mmdet'``.
 Registered: the RoI classifiers ``DisAlignLinear``, ``DisAlignCosineLinear``
 (stage 2, via a bbox head's ``cls_predictor_cfg``) and ``CosineLinear``
 (a cosine stage 1), and the loss ``GRWKLLoss`` (``loss_cls``, background
-weight 1). Importing it also applies mmlt's compatibility fixes, among them
-the ``np.float`` alias that mmdet's ``LVISMetric`` (lvis 0.5.3) needs on
-numpy >= 1.24.
+weight 1). Importing it adds back the ``np.float`` alias (where numpy >=
+1.24 removed it) that mmdet's ``LVISMetric`` (lvis 0.5.3) needs; it patches
+nothing else (checkpoint loading: ``mmlt.engine.checkpoint_io``).
 """
 from mmlt.utils import check_toolbox_version
 
 check_toolbox_version('mmengine')
 check_toolbox_version('mmdet')
 
-from mmlt.engine import apply_compat  # noqa: E402
+# (mmlt.engine registers DisAlignRunner and mmlt's hooks for the configs)
+from mmlt.engine.compat import fix_numpy_aliases_for_lvis  # noqa: E402
 
-apply_compat()
+# the one fix applied on import, here only: mmdet's LVISMetric (lvis 0.5.3)
+# needs numpy's removed np.float alias, also in a Runner a script builds
+fix_numpy_aliases_for_lvis()
 
 from .classifiers import (CosineLinear, DisAlignCosineLinear,  # noqa: E402
                           DisAlignLinear)

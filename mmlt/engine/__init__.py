@@ -1,11 +1,17 @@
 """mmengine-level parts shared by every toolbox (no toolbox imports):
-compatibility fixes, DisAlign's stage-2 runner, and the checks and hooks
+safe checkpoint reading and compatibility fixes (explicit: nothing is
+patched on import), DisAlign's stage-2 runner, and the checks and hooks
 that turn wrong input into clear errors."""
 from .checkpointing import (AtomicLocalBackend, SafeCheckpointHook,
                             latest_complete_checkpoint,
                             with_safe_checkpoint_hook)
 from .checks import (ADAPTER_TOOLBOXES, check_checkpoint_matches_model,
                      check_default_scope, imported_adapters)
+from .checkpoint_io import (UNSAFE_LOAD_ENV, UNSAFE_LOAD_FLAG,
+                            UNSAFE_LOAD_HELP, CheckpointLoadError,
+                            UnsafeCheckpointError, load_checkpoint_file,
+                            read_checkpoint, safe_checkpoint_loader,
+                            use_safe_checkpoint_loader)
 from .compat import apply_compat
 from .distributed import (DEFAULT_DIST_TIMEOUT, AnyDeviceDDP,
                           DistributedTimeoutError, RankConsistencyHook,
@@ -19,7 +25,6 @@ from .stage2 import (DisAlignRunner, check_frequency_classes,
                      check_stage1_state_dict, freeze_except_calibration,
                      keep_norm_layers_in_eval)
 
-apply_compat()
 name_samples_in_pipeline_errors()
 
 __all__ = [
@@ -33,5 +38,8 @@ __all__ = [
     'AtomicLocalBackend', 'SafeCheckpointHook', 'latest_complete_checkpoint',
     'with_safe_checkpoint_hook', 'DEFAULT_DIST_TIMEOUT',
     'DistributedTimeoutError', 'explain_collective_timeouts',
-    'stop_with_launcher'
+    'stop_with_launcher', 'CheckpointLoadError',
+    'UnsafeCheckpointError', 'UNSAFE_LOAD_ENV', 'UNSAFE_LOAD_FLAG', 'UNSAFE_LOAD_HELP',
+    'load_checkpoint_file', 'read_checkpoint', 'safe_checkpoint_loader',
+    'use_safe_checkpoint_loader'
 ]

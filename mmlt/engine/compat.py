@@ -1,17 +1,15 @@
 """Fixes for the OpenMMLab 2.x stack on today's torch and numpy.
 
-Each fix is a no-op where the breakage does not exist, so users of older
-versions see no change. ``apply_compat()`` is idempotent; ``tools/train.py``
-and ``tools/test.py`` call it first, and importing an mmlt adapter calls it.
+Nothing here runs on import: ``tools/train.py`` and ``tools/test.py`` call
+``apply_compat()`` explicitly (``DisAlignRunner`` and the DeiT-LT teacher
+read checkpoints safely by themselves). Each fix is a no-op where the
+breakage does not exist, so users of older versions see no change.
 """
-import os.path as osp
-
 import numpy as np
 import torch
 
 from ..utils import digit_version
-
-_applied = False
+from .checkpoint_io import use_safe_checkpoint_loader
 
 
 def torch_defaults_to_weights_only() -> bool:
@@ -19,50 +17,24 @@ def torch_defaults_to_weights_only() -> bool:
     return digit_version(torch.__version__) >= (2, 6)
 
 
-def load_trusted_checkpoint(filename, map_location=None):
-    """``torch.load`` with the pre-2.6 full unpickling.
-
-    mmengine checkpoints hold a ``message_hub`` with mmengine's
-    ``HistoryBuffer`` and numpy objects, which torch >= 2.6 refuses by
-    default. This restores what mmengine 0.10 was written for. Unpickling
-    runs code from the file: load only checkpoints you trust.
-    """
-    if torch_defaults_to_weights_only():
-        return torch.load(
-            filename, map_location=map_location, weights_only=False)
-    return torch.load(filename, map_location=map_location)
-
-
-def fix_mmengine_checkpoint_loading() -> bool:
-    """Make mmengine's local-file loader (``load_from``, ``--resume``,
-    ``tools/test.py CHECKPOINT``) work on torch >= 2.6."""
-    if not torch_defaults_to_weights_only():
-        return False
-    from mmengine.runner.checkpoint import CheckpointLoader
-
-    def load_from_local(filename, map_location):
-        filename = osp.expanduser(filename)
-        if not osp.isfile(filename):
-            raise FileNotFoundError(f'{filename} can not be found.')
-        return load_trusted_checkpoint(filename, map_location)
-
-    CheckpointLoader.register_scheme(prefixes='', force=True)(load_from_local)
-    return True
-
-
 def fix_numpy_aliases_for_lvis() -> bool:
-    """lvis 0.5.3's evaluation uses ``np.float``, removed in numpy 1.24."""
+    """lvis 0.5.3's evaluation uses ``np.float``, removed in numpy 1.24.
+
+    Adds back the alias numpy < 1.24 had (only where it is missing; nothing
+    else changes). ``apply_compat`` applies it, and so does importing
+    ``mmlt.detection``, the adapter of the LVIS configs, so that mmdet's
+    ``LVISMetric`` also works in a Runner a script builds itself."""
     if 'float' in np.__dict__:
         return False
     np.float = float  # the alias numpy < 1.24 had
     return True
 
 
-def apply_compat() -> None:
-    """Apply every fix once."""
-    global _applied
-    if _applied:
-        return
-    fix_mmengine_checkpoint_loading()
+def apply_compat(allow_unsafe_checkpoints: bool = False) -> None:
+    """What the tools apply before they build a runner: mmengine's loader
+    of local checkpoints reads them safely (``weights_only`` with mmlt's
+    allow-list; full unpickling only with ``allow_unsafe_checkpoints``,
+    the tools' ``--unsafe-load``, or ``MMLT_UNSAFE_LOAD=1``), and the
+    ``np.float`` alias for lvis. See ``mmlt.engine.checkpoint_io``."""
+    use_safe_checkpoint_loader(allow_unsafe=allow_unsafe_checkpoints)
     fix_numpy_aliases_for_lvis()
-    _applied = True

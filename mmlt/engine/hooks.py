@@ -142,13 +142,21 @@ class FiniteLossHook(Hook):
                     f'losses: {", ".join(good)})')
         paths = _sample_paths(data_batch) if local_bad else []
         batch = f' Batch: {", ".join(paths)}.' if paths else ''
+        # CheckpointHook records each checkpoint it saves (and --resume
+        # restores the record): name it only when there is one
+        last = runner.message_hub.get_info('last_ckpt')
+        if last:
+            before = f'the newest checkpoint, {last}, is from before.'
+        else:
+            before = ('this run has written no checkpoint yet, so none '
+                      'holds a good state to resume from.')
         return (
             f'The training loss is not finite at {where}: {what}.{batch} '
             'Training stops here and writes no checkpoint of this state: the '
             'optimizer step of this iteration may have put NaN / inf into the '
-            f'weights; the last checkpoint in {runner.work_dir} is from '
-            'before. Usual causes: a learning rate too high (lower it, or '
-            'add warm-up / optim_wrapper.clip_grad=dict(max_norm=...)), a '
+            f'weights; {before} Usual causes: a learning rate too high '
+            '(lower it, or add warm-up / '
+            'optim_wrapper.clip_grad=dict(max_norm=...)), a '
             'bad sample in this batch, or a loss given a class with no '
             'training data.')
 

@@ -28,9 +28,15 @@ from mmengine.registry import HOOKS
 
 
 def get_rng_state() -> dict:
+    """Every generator's state as plain data (lists, ints, floats, str and
+    tensors): a checkpoint holding it loads with ``weights_only`` and no
+    numpy type in the allow-list (``mmlt.engine.checkpoint_io``)."""
+    name, keys, pos, has_gauss, cached_gaussian = np.random.get_state()
+    version, internal, gauss_next = random.getstate()
     state = dict(
-        python=random.getstate(),
-        numpy=np.random.get_state(),
+        python=[version, list(internal), gauss_next],
+        numpy=[str(name), np.asarray(keys).tolist(), int(pos),
+               int(has_gauss), float(cached_gaussian)],
         torch=torch.get_rng_state())
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         state['cuda'] = torch.cuda.get_rng_state_all()
@@ -38,8 +44,11 @@ def get_rng_state() -> dict:
 
 
 def set_rng_state(state: dict) -> None:
-    random.setstate(state['python'])
-    np.random.set_state(state['numpy'])
+    """Restore :func:`get_rng_state`'s states (also the numpy arrays and
+    tuples that checkpoints of earlier mmlt versions hold)."""
+    version, internal, gauss_next = state['python']
+    random.setstate((version, tuple(internal), gauss_next))
+    np.random.set_state(tuple(state['numpy']))
     torch.set_rng_state(state['torch'])
     if 'cuda' in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state['cuda'])

@@ -37,8 +37,7 @@ from mmengine.logging import MMLogger
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
-from mmengine.runner.checkpoint import (_load_checkpoint,
-                                        _load_checkpoint_to_model)
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.instancenorm import _InstanceNorm
@@ -48,6 +47,7 @@ from ..core.calibration import calibration_modules
 from .checkpointing import (latest_complete_checkpoint,
                             with_safe_checkpoint_hook)
 from .checks import check_default_scope, check_shapes
+from .checkpoint_io import read_checkpoint
 from .hooks import FiniteLossHook
 from .resume import RNGStateHook
 
@@ -347,8 +347,9 @@ class DisAlignRunner(Runner):
                         strict: bool = False,
                         revise_keys: list = [(r'^module.', '')]):
         # mmengine's body, with the stage-1 check between reading the file
-        # and loading it into the model.
-        checkpoint = _load_checkpoint(filename, map_location=map_location)
+        # and loading it into the model; read safely (weights_only and
+        # mmlt's allow-list) whoever built the runner.
+        checkpoint = read_checkpoint(filename, map_location=map_location)
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         state_dict = checkpoint.get('state_dict', checkpoint)
         for pattern, replacement in revise_keys:

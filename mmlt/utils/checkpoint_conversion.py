@@ -4,6 +4,7 @@ Each converter renames a public checkpoint's keys with a list of regex
 rules; a key that matches no rule and no ``ignore`` pattern is an error, and
 so is a required key the checkpoint lacks. The result is an mmengine
 checkpoint, ``{'state_dict': ..., 'meta': ...}``, for ``tools/test.py``.
+Sources are read safely (``weights_only``; ``--unsafe-load`` to opt in).
 """
 import os
 import os.path as osp
@@ -40,12 +41,22 @@ def _group(key: str, like: str = None) -> str:
     return '.'.join(parts)
 
 
-def load_state_dict(path: str, keys: Sequence[str] = ('state_dict', 'model')
+def load_state_dict(path: str, keys: Sequence[str] = ('state_dict', 'model'),
+                    allow_unsafe: bool = False,
+                    extra_safe_globals: Iterable = ()
                     ) -> Tuple[Dict[str, torch.Tensor], dict]:
     """The state dict in ``path`` (under the first of ``keys`` it has, or
-    the bare dict) and the whole checkpoint. Unpickles fully: only convert
-    files you trust."""
-    ckpt = torch.load(path, map_location='cpu', weights_only=False)
+    the bare dict) and the whole checkpoint.
+
+    Read with ``torch.load(weights_only=True)`` and mmlt's allow-list (plus
+    ``extra_safe_globals``, what the source format holds): a file that
+    names anything else is refused before any of it runs, unless
+    ``allow_unsafe`` (the converters' ``--unsafe-load``) or
+    ``MMLT_UNSAFE_LOAD=1``; see ``mmlt.engine.checkpoint_io``."""
+    from mmlt.engine.checkpoint_io import load_checkpoint_file
+    ckpt = load_checkpoint_file(path, map_location='cpu',
+                                allow_unsafe=allow_unsafe,
+                                extra_safe_globals=extra_safe_globals)
     if not isinstance(ckpt, dict):
         raise ConversionError(f'{path}: expected a dict, got {type(ckpt)}.')
     for key in keys:
@@ -55,6 +66,13 @@ def load_state_dict(path: str, keys: Sequence[str] = ('state_dict', 'model')
         return dict(ckpt), {}
     raise ConversionError(f'{path}: no state dict under {list(keys)}; its '
                           f'top-level keys are {_names(map(str, ckpt))}.')
+
+
+def add_unsafe_load_argument(parser) -> None:
+    """The converters' ``--unsafe-load`` (see :func:`load_state_dict`)."""
+    from mmlt.engine.checkpoint_io import UNSAFE_LOAD_FLAG, UNSAFE_LOAD_HELP
+    parser.add_argument(UNSAFE_LOAD_FLAG, action='store_true',
+                        help=UNSAFE_LOAD_HELP)
 
 
 def strip_prefix(state: dict, prefix: str = 'module.') -> dict:

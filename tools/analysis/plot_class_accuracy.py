@@ -27,8 +27,10 @@ the config's test set on the CPU)::
 ``--frequency`` takes an mmlt frequency JSON (``class_frequency.py``) or a
 ``path label`` training list. Classes are drawn in descending training
 count, with the frequency file's groups (many / medium / few) shaded.
-Checkpoints are unpickled in full (mmengine's format): load only trusted
-files.
+Checkpoints are read safely (``torch.load(weights_only=True)`` with mmlt's
+allow-list, ``mmlt.engine.checkpoint_io``); ``--unsafe-load`` unpickles a
+file that holds anything else in full, which runs code from it: only for
+files you trust.
 """
 import argparse
 import json
@@ -161,17 +163,28 @@ def plot_accuracy(args) -> None:
     print(f'wrote {args.out}')
 
 
-def calibration_params(checkpoint: str, prefix: str = None):
-    """(name, magnitude, margin) of the calibration in a checkpoint."""
-    from mmlt.engine.compat import load_trusted_checkpoint
-    ckpt = load_trusted_checkpoint(checkpoint, map_location='cpu')
+def read_checkpoint(checkpoint: str, allow_unsafe: bool = False) -> dict:
+    """The checkpoint, read safely (module doc)."""
+    from mmlt.engine.checkpoint_io import load_checkpoint_file
+    return load_checkpoint_file(checkpoint, map_location='cpu',
+                                allow_unsafe=allow_unsafe)
+
+
+def calibration_params(checkpoint, prefix: str = None,
+                       allow_unsafe: bool = False, where: str = None):
+    """(name, magnitude, margin) of the calibration in a checkpoint (a path,
+    or the checkpoint read by ``read_checkpoint`` from the file ``where``)."""
+    if isinstance(checkpoint, str):
+        where = checkpoint
+    ckpt = (read_checkpoint(checkpoint, allow_unsafe)
+            if isinstance(checkpoint, str) else checkpoint)
     state = ckpt.get('state_dict', ckpt)
     names = sorted(k[:-len('.magnitude')] for k in state
                    if k.endswith('calibration.magnitude'))
     if prefix:
         names = [n for n in names if n.startswith(prefix)]
     if len(names) != 1:
-        raise KeyError(f'{checkpoint}: expected one DisAlign calibration, '
+        raise KeyError(f'{where}: expected one DisAlign calibration, '
                        f'found {names or "none"} (a stage-2 checkpoint has '
                        '"...calibration.magnitude"); pick one with --prefix.')
     name = names[0]
@@ -179,14 +192,17 @@ def calibration_params(checkpoint: str, prefix: str = None):
             state[f'{name}.margin'].float().numpy())
 
 
-def mean_confidence(config: str, checkpoint: str, num_classes: int,
-                    split: str = 'test') -> np.ndarray:
+def mean_confidence(config: str, checkpoint, num_classes: int,
+                    split: str = 'test',
+                    allow_unsafe: bool = False) -> np.ndarray:
     """Mean sigma(x) of each class's images in the config's test (or val)
-    set, by running the model on the CPU."""
+    set, by running the model on the CPU (``checkpoint``: a path or the
+    checkpoint read by ``read_checkpoint``)."""
     import torch
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
-    from mmengine.runner import Runner, load_checkpoint
+    from mmengine.runner import Runner
+    from mmengine.runner.checkpoint import _load_checkpoint_to_model
     from mmengine.utils import import_modules_from_strings
 
     from mmlt.core import AdaptiveCalibration
@@ -196,7 +212,9 @@ def mean_confidence(config: str, checkpoint: str, num_classes: int,
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     from mmpretrain.registry import MODELS
     model = MODELS.build(cfg.model)
-    load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
+    if isinstance(checkpoint, str):
+        checkpoint = read_checkpoint(checkpoint, allow_unsafe)
+    _load_checkpoint_to_model(model, checkpoint, logger='silent')
     model.eval()
     calibrations = [m for m in model.modules()
                     if isinstance(m, AdaptiveCalibration)]
@@ -231,15 +249,17 @@ def plot_calibration(args) -> None:
     import matplotlib.pyplot as plt
 
     freq = load_frequency(args.frequency, args.classes)
-    name, magnitude, margin = calibration_params(args.checkpoint, args.prefix)
+    ckpt = read_checkpoint(args.checkpoint, args.unsafe_load)
+    name, magnitude, margin = calibration_params(
+        ckpt, args.prefix, where=args.checkpoint)
     if magnitude.size != freq.num_classes:
         raise ValueError(f'{name}: {magnitude.size} calibrated classes, the '
                          f'frequency has {freq.num_classes}.')
     panels = [('magnitude alpha', magnitude, 1.0),
               ('margin beta', margin, 0.0)]
     if args.config:
-        sigma = mean_confidence(args.config, args.checkpoint,
-                                freq.num_classes, args.split)
+        sigma = mean_confidence(args.config, ckpt, freq.num_classes,
+                                args.split)
         panels.append((f'mean confidence sigma ({args.split} images)', sigma,
                        0.5))
     order = np.argsort(-np.asarray(freq.counts), kind='stable')
@@ -286,6 +306,10 @@ def parse_args(argv=None):
     cal.add_argument('--split', choices=['test', 'val'], default='test')
     cal.add_argument('--prefix', help='which calibration (state-dict '
                      'prefix), when the model has several')
+    cal.add_argument('--unsafe-load', action='store_true',
+                     help='unpickle the checkpoint in full when the safe '
+                     'reader refuses it; runs code from the file: only for '
+                     'files you trust (same as MMLT_UNSAFE_LOAD=1)')
     for p in (acc, cal):
         p.add_argument('--frequency', required=True,
                        help='frequency JSON or "path label" training list')

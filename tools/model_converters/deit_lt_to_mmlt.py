@@ -32,8 +32,8 @@ import torch
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
 from mmlt.utils.checkpoint_conversion import (  # noqa: E402
-    ConversionError, blocks, load_state_dict, log, rename, require,
-    save_checkpoint, strip_prefix)
+    ConversionError, add_unsafe_load_argument, blocks, load_state_dict, log,
+    rename, require, save_checkpoint, strip_prefix)
 
 RULES = [
     (r'(cls_token|dist_token|pos_embed)', r'backbone.\1'),
@@ -93,10 +93,15 @@ def main(argv=None):
     parser.add_argument('--keep-class-order', action='store_true',
                         help="do not undo DeiT-LT's class re-indexing "
                         '(args.class_map)')
+    add_unsafe_load_argument(parser)
     args = parser.parse_args(argv)
     key = 'model_ema' if args.ema else 'model'
+    # DeiT-LT's main.py saves its argparse.Namespace ('args'): allowed for
+    # this read (a plain attribute holder)
     state, ckpt = load_state_dict(
-        args.src, (key, ) if args.ema else (key, 'state_dict'))
+        args.src, (key, ) if args.ema else (key, 'state_dict'),
+        allow_unsafe=args.unsafe_load,
+        extra_safe_globals=[argparse.Namespace])
     class_map = None if args.keep_class_order else getattr(
         ckpt.get('args'), 'class_map', None)
     out = convert(state, class_map)

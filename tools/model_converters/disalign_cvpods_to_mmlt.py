@@ -30,8 +30,8 @@ import sys
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
 from mmlt.utils.checkpoint_conversion import (  # noqa: E402
-    ConversionError, blocks, bn_keys, load_state_dict, log, rename, require,
-    save_checkpoint, strip_prefix)
+    ConversionError, add_unsafe_load_argument, blocks, bn_keys,
+    load_state_dict, log, rename, require, save_checkpoint, strip_prefix)
 
 BN = r'(weight|bias|running_mean|running_var|num_batches_tracked)'
 
@@ -115,8 +115,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('src', help='DisAlign cvpods classification checkpoint')
     parser.add_argument('dst', help='output mmengine checkpoint')
+    add_unsafe_load_argument(parser)
     args = parser.parse_args(argv)
-    state, _ = load_state_dict(args.src, ('model', 'state_dict'))
+    state, _ = load_state_dict(args.src, ('model', 'state_dict'),
+                               allow_unsafe=args.unsafe_load)
     out, config = convert(state)
     save_checkpoint(out, args.dst, dict(
         converted_from=osp.basename(args.src),

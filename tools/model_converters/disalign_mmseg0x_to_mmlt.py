@@ -35,8 +35,8 @@ import torch
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
 from mmlt.utils.checkpoint_conversion import (  # noqa: E402
-    ConversionError, bn_keys, load_state_dict, log, rename, require,
-    save_checkpoint, strip_prefix)
+    ConversionError, add_unsafe_load_argument, bn_keys, load_state_dict, log,
+    rename, require, save_checkpoint, strip_prefix)
 
 BN_EPS = 1e-5  # mmcv's BN / SyncBN default; not stored in checkpoints
 CONF = 'decode_head.confidence_layer.'
@@ -107,8 +107,10 @@ def main(argv=None):
     parser.add_argument('dst', help='output mmengine checkpoint')
     parser.add_argument('--keep-auxiliary-head', action='store_true',
                         help='keep auxiliary_head.* (for a config with one)')
+    add_unsafe_load_argument(parser)
     args = parser.parse_args(argv)
-    state, ckpt = load_state_dict(args.src, ('state_dict', 'model'))
+    state, ckpt = load_state_dict(args.src, ('state_dict', 'model'),
+                                  allow_unsafe=args.unsafe_load)
     out = convert(state, args.keep_auxiliary_head)
     meta = dict(converted_from=osp.basename(args.src),
                 converter='tools/model_converters/disalign_mmseg0x_to_mmlt.py',

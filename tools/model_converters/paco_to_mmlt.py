@@ -36,8 +36,8 @@ import torch
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
 from mmlt.utils.checkpoint_conversion import (  # noqa: E402
-    ConversionError, blocks, bn_keys, load_state_dict, log, rename, require,
-    save_checkpoint, strip_prefix)
+    ConversionError, add_unsafe_load_argument, blocks, bn_keys,
+    load_state_dict, log, rename, require, save_checkpoint, strip_prefix)
 
 RULES = [
     (r'encoder_q\.((conv1|bn1)\..+)', r'backbone.\1'),
@@ -121,8 +121,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('src', help='PaCo checkpoint (DeiT-LT teacher)')
     parser.add_argument('dst', help='output mmengine checkpoint')
+    add_unsafe_load_argument(parser)
     args = parser.parse_args(argv)
-    state, ckpt = load_state_dict(args.src, ('state_dict', 'model'))
+    state, ckpt = load_state_dict(args.src, ('state_dict', 'model'),
+                                  allow_unsafe=args.unsafe_load)
     out, arch = convert(state)
     meta = dict(converted_from=osp.basename(args.src),
                 converter='tools/model_converters/paco_to_mmlt.py',
