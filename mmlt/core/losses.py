@@ -158,6 +158,9 @@ class GRWKLLoss(nn.Module):
                 'from tools/analysis/class_frequency.py).')
         self.classes = None
         self.category_ids = None  # the annotation file's, in label order
+        # what the counts count ('images', 'instances', 'pixels'), when known:
+        # the stage-2 check recounts them on the training set
+        self.count_kind = None
         self.source = 'class_counts'
         if frequency_file is not None:
             from ..frequency import ClassFrequency
@@ -165,6 +168,7 @@ class GRWKLLoss(nn.Module):
             class_counts = freq.counts_array(count_kind)
             self.classes = tuple(freq.classes)
             self.category_ids = freq.category_ids
+            self.count_kind = count_kind or freq.kind
             self.source = str(frequency_file)
         elif count_kind is not None:
             raise ValueError('`count_kind` selects counts of a '
@@ -180,6 +184,7 @@ class GRWKLLoss(nn.Module):
         self.normalization = normalization
         self.loss_weight = loss_weight
         self._loss_name = loss_name
+        self.class_counts = tuple(float(c) for c in class_counts)
         weights = grw_weights(class_counts, rho)
         self.num_classes = weights.numel()
         if background:

@@ -73,8 +73,10 @@ def check_default_scope(cfg: Mapping) -> None:
 def check_checkpoint_matches_model(model: nn.Module, state_dict: Mapping,
                                    source: str = 'the checkpoint') -> List[str]:
     """Fail if ``state_dict`` lacks a weight of ``model`` (DisAlign
-    calibration keys excepted: they start at the identity) or has another
-    shape for one. Returns the keys the model does not have."""
+    calibration keys excepted: they start at the identity), has another
+    shape for one, or holds a DisAlign calibration the model lacks (a
+    stage-2 checkpoint under a stage-1 config). Returns the keys the model
+    does not have."""
     from .stage2 import is_calibration_key
     own = model.state_dict()
     missing = [k for k in own
@@ -87,7 +89,16 @@ def check_checkpoint_matches_model(model: nn.Module, state_dict: Mapping,
             'weights at their random init. Pass the checkpoint trained with '
             'this config.')
     check_shapes(own, state_dict, source)
-    return [k for k in state_dict if k not in own]
+    unexpected = [k for k in state_dict if k not in own]
+    calibration = [k for k in unexpected if is_calibration_key(k)]
+    if calibration:
+        raise ValueError(
+            f'{source} is a DisAlign stage-2 checkpoint: it holds a '
+            f'calibration ({", ".join(calibration[:4])}) that this model '
+            'does not have, so its stage-2 output would be lost and the '
+            'numbers would be those of stage 1. Evaluate it with the '
+            'stage-2 config it was trained with.')
+    return unexpected
 
 
 def check_shapes(own: Mapping, state_dict: Mapping, source: str) -> None:

@@ -33,6 +33,7 @@ import warnings
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import numpy as np
 from mmengine.logging import MMLogger
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
@@ -152,6 +153,80 @@ def _calibrated_classifiers(model: nn.Module) -> List[str]:
     return names
 
 
+def _unwrap(dataset):
+    """The dataset inside wrappers (``ClassBalancedDataset``, ...)."""
+    while not hasattr(dataset, 'metainfo') and hasattr(dataset, 'dataset'):
+        dataset = dataset.dataset
+    return dataset
+
+
+def dataset_class_counts(dataset, kind: str,
+                         num_classes: int) -> Optional[np.ndarray]:
+    """Recount ``kind`` per class on a built dataset, where that is cheap:
+    images per class of an mmpretrain dataset (its labels); images or
+    instances per class of an mmdet dataset (its instances, ignored ones
+    left out). None where it is not (pixels would take a pass over every
+    label map)."""
+    dataset = _unwrap(dataset)
+    if hasattr(dataset, 'get_gt_labels'):  # mmpretrain
+        if kind != 'images':
+            return None
+        labels = np.asarray(dataset.get_gt_labels(), dtype=np.int64)
+        return np.bincount(labels, minlength=num_classes)[:num_classes]
+    if kind not in ('images', 'instances') or not hasattr(
+            dataset, 'get_data_info'):
+        return None
+    counts = np.zeros(num_classes, dtype=np.int64)
+    for i in range(len(dataset)):
+        instances = dataset.get_data_info(i).get('instances')
+        if instances is None:  # not a detection dataset
+            return None
+        labels = [inst['bbox_label'] for inst in instances
+                  if not inst.get('ignore_flag', 0)]
+        if kind == 'images':
+            labels = set(labels)
+        for label in labels:
+            if 0 <= label < num_classes:
+                counts[label] += 1
+    return counts
+
+
+def check_frequency_counts(model: nn.Module, dataset,
+                           dataset_name: str = 'the training set') -> None:
+    """Compare each G-RW loss's class counts with the training set's own.
+
+    Classification: one image is one sample, so the counts must be equal
+    (an error: a frequency file of another split or subset re-weights
+    wrongly). Detection: a warning, as the dataset's ``filter_cfg`` may
+    drop images on purpose. Segmentation (pixels) is not recounted.
+    """
+    strict = hasattr(_unwrap(dataset), 'get_gt_labels')
+    for name, module in model.named_modules():
+        if not isinstance(module, GRWKLLoss) or module.count_kind is None:
+            continue
+        counts = dataset_class_counts(dataset, module.count_kind,
+                                      module.num_classes)
+        if counts is None:
+            continue
+        file_counts = np.asarray(module.class_counts)
+        bad = np.flatnonzero(file_counts != counts)
+        if not len(bad):
+            continue
+        names = module.classes or [f'class_{i}' for i in
+                                   range(module.num_classes)]
+        message = (
+            f'{name}: the {module.count_kind} counts of {module.source} '
+            f'disagree with {dataset_name} for {len(bad)} classes, e.g. ' +
+            '; '.join(f'{names[i]!r}: {int(file_counts[i])} (file) vs '
+                      f'{int(counts[i])} (dataset)' for i in bad[:5]) +
+            '. Compute the frequencies on this training set with '
+            'tools/analysis/class_frequency.py.')
+        if strict:
+            raise ValueError(message)
+        warnings.warn(message + ' (The dataset\'s filter_cfg may explain a '
+                      'small difference.)')
+
+
 def dataset_label_order(dataset) -> Tuple[Optional[Sequence[str]],
                                             Optional[Sequence[int]]]:
     """``(classes, category_ids)`` of a built dataset, unwrapping dataset
@@ -160,8 +235,7 @@ def dataset_label_order(dataset) -> Tuple[Optional[Sequence[str]],
     ``category_ids`` are mmdet's ``cat_ids`` of LVIS / COCO datasets: the
     annotation file's category id of label 0, 1, ..., in the json's order.
     """
-    while not hasattr(dataset, 'metainfo') and hasattr(dataset, 'dataset'):
-        dataset = dataset.dataset
+    dataset = _unwrap(dataset)
     metainfo = getattr(dataset, 'metainfo', None) or {}
     cat_ids = getattr(dataset, 'cat_ids', None)
     return metainfo.get('classes'), (None if cat_ids is None
@@ -335,6 +409,9 @@ class DisAlignRunner(Runner):
                 self._plain_model, classes,
                 f'the training set ({type(dataset).__name__})',
                 category_ids=category_ids)
+            check_frequency_counts(
+                self._plain_model, dataset,
+                f'the training set ({type(dataset).__name__})')
         super().load_or_resume()
 
     @property
@@ -358,6 +435,16 @@ class DisAlignRunner(Runner):
                 for k, v in state_dict.items())
         new_keys, unexpected = check_stage1_state_dict(
             self._plain_model, state_dict, f'checkpoint {filename}')
+        calibrated = [k for k in state_dict if is_calibration_key(k)]
+        if calibrated and not self._resume:
+            # a user may mean it (calibrating further), so a warning
+            self.logger.warning(
+                f'DisAlign stage 2: load_from={filename} already holds a '
+                f'calibration ({len(calibrated)} keys, e.g. {calibrated[0]})'
+                ': it is a stage-2 checkpoint, so this run starts from its '
+                'calibration, not from the identity. To calibrate from '
+                'scratch, set load_from to the stage-1 checkpoint; to '
+                'continue an interrupted run, use --resume.')
         if new_keys:
             self.logger.info(
                 f'DisAlign stage 2: loaded {filename}; {len(new_keys)} new '
