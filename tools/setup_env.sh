@@ -45,7 +45,7 @@ import mmcv, mmcv.ops
 assert mmcv.__version__ == '2.1.0'"; then
     say "mmcv 2.1.0 with ops: present"
 else
-    say "building mmcv 2.1.0 with ops from source: about 25 minutes on 2 cores (pip caches the wheel, so only once)"
+    say "installing mmcv 2.1.0 with ops: a wheel from pip's cache or PIP_FIND_LINKS if there is one, else built from source (about 25 minutes on 2 cores, once: pip caches the wheel)"
     MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-2} $PIP install --no-build-isolation "mmcv==2.1.0"
 fi
 
