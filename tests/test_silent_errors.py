@@ -118,3 +118,36 @@ def test_stage2_from_a_stage2_checkpoint_warns(tmp_path):
         runner.load_or_resume()
     warned = [n for n, m in messages if 'already holds a calibration' in m]
     assert warned == ['s2b']  # from stage 2: warned; from stage 1: not
+
+
+# -------------------------------------------- work dirs and --resume
+def test_work_dir_of_another_run_and_resume_with_changed_settings(tmp_path):
+    import subprocess
+    import sys
+
+    from tiny_runs import REPO, dump, tiny_cls_data, tiny_config, train
+    data = tiny_cls_data(tmp_path / 'lt_digits', train_per_class=4)
+    config = dump(tiny_config('cls_stage1', data, 1), tmp_path / 'cfg.py')
+    work = tmp_path / 'work'
+    train(config, work)
+    assert (work / 'epoch_1.pth').is_file()
+
+    again = subprocess.run(
+        [sys.executable, 'tools/train.py', str(config), '--work-dir',
+         str(work)], cwd=REPO, capture_output=True, text=True)
+    assert again.returncode != 0
+    assert 'already holds the checkpoints of a run (epoch_1.pth, ' \
+        'last_checkpoint); a new run there would overwrite' in again.stderr
+
+    # --resume with another learning rate: the checkpoint's state wins, and
+    # the log says so
+    out = train(config, work, '--resume', '--cfg-options',
+                'optim_wrapper.optimizer.lr=0.05', 'train_cfg.max_epochs=2')
+    assert "optim_wrapper.optimizer.lr: 0.1 -> 0.05" in out.stdout + \
+        out.stderr
+    assert 'checkpoint\'s optimizer and scheduler state win' in \
+        out.stdout + out.stderr
+
+    # --overwrite: the earlier run's checkpoints go, the new run's come
+    train(config, work, '--overwrite')
+    assert sorted(p.name for p in work.glob('*.pth')) == ['epoch_1.pth']

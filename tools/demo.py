@@ -241,7 +241,8 @@ def train_and_test(name, task):
     metrics, files = {}, []
     for run_name, config, options in task['runs']:
         work_dir = f'{WORK}/{name}_{run_name}'
-        cmd = [python, 'tools/train.py', config, '--work-dir', work_dir]
+        cmd = [python, 'tools/train.py', config, '--work-dir', work_dir,
+               '--overwrite']  # the demo's own earlier run
         if options is not None:
             cmd += ['--cfg-options', *options()]
         start = time.time()

@@ -18,7 +18,8 @@ from torch.distributed.elastic.multiprocessing.errors import (  # noqa: E402
     record)
 
 from mmlt.engine import (UNSAFE_LOAD_FLAG, UNSAFE_LOAD_HELP,  # noqa: E402
-                         apply_compat, check_default_scope,
+                         ResumedSettingsHook, apply_compat,
+                         check_default_scope, check_work_dir_is_free,
                          explain_collective_timeouts,
                          latest_complete_checkpoint, setup_distributed,
                          teardown_distributed, with_safe_checkpoint_hook)
@@ -39,6 +40,11 @@ def parse_args():
         const='auto',
         help='resume from the given checkpoint, or from the latest one in '
         'the work dir when no path is given')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='start anew in a work dir that holds the checkpoints of an '
+        'earlier run, deleting them (without it, that is an error)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -117,6 +123,9 @@ def main():
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+    if not cfg.get('resume'):
+        # a new run must not mix its checkpoints with an earlier run's
+        check_work_dir_is_free(cfg.work_dir, overwrite=args.overwrite)
 
     # checkpoints written atomically, old ones deleted after the new one
     cfg.default_hooks = with_safe_checkpoint_hook(cfg.get('default_hooks'))
@@ -125,6 +134,9 @@ def main():
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
+    if cfg.get('resume'):
+        # the checkpoint's optimizer / scheduler state wins: say so
+        runner.register_hook(ResumedSettingsHook())
     with explain_collective_timeouts(cfg):  # a stuck or dead rank
         runner.train()
     # a clean end for every rank: gloo's process group left to the

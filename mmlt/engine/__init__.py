@@ -6,7 +6,8 @@ from .checkpointing import (AtomicLocalBackend, SafeCheckpointHook,
                             latest_complete_checkpoint,
                             with_safe_checkpoint_hook)
 from .checks import (ADAPTER_TOOLBOXES, check_checkpoint_matches_model,
-                     check_default_scope, imported_adapters)
+                     check_default_scope, check_work_dir_is_free,
+                     imported_adapters)
 from .checkpoint_io import (UNSAFE_LOAD_ENV, UNSAFE_LOAD_FLAG,
                             UNSAFE_LOAD_HELP, CheckpointLoadError,
                             UnsafeCheckpointError, load_checkpoint_file,
@@ -20,7 +21,8 @@ from .distributed import (DEFAULT_DIST_TIMEOUT, AnyDeviceDDP,
                           teardown_distributed)
 from .resume import RNGStateHook
 from .data_errors import name_samples_in_pipeline_errors
-from .hooks import CheckpointMatchesModelHook, FiniteLossHook
+from .hooks import (CheckpointMatchesModelHook, FiniteLossHook,
+                    ResumedSettingsHook)
 from .stage2 import (DisAlignRunner, check_frequency_classes,
                      check_stage1_state_dict, freeze_except_calibration,
                      keep_norm_layers_in_eval)
@@ -29,6 +31,7 @@ name_samples_in_pipeline_errors()
 
 __all__ = [
     'ADAPTER_TOOLBOXES', 'apply_compat', 'check_checkpoint_matches_model',
+    'check_work_dir_is_free', 'ResumedSettingsHook',
     'check_default_scope', 'CheckpointMatchesModelHook', 'DisAlignRunner',
     'check_frequency_classes', 'check_stage1_state_dict', 'FiniteLossHook',
     'freeze_except_calibration', 'imported_adapters',

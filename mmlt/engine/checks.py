@@ -3,6 +3,8 @@
 No toolbox imports: ``tools/train.py`` and ``tools/test.py`` run them on any
 config, and ``DisAlignRunner`` on its own.
 """
+import os
+import os.path as osp
 from typing import Dict, List, Mapping
 
 from torch import nn
@@ -115,3 +117,76 @@ def check_shapes(own: Mapping, state_dict: Mapping, source: str) -> None:
             f'{source} is of another architecture or class count: '
             f'{len(mismatched)} shapes differ, e.g. '
             f'{"; ".join(mismatched[:5])}.')
+
+
+def checkpoints_in(work_dir: str) -> List[str]:
+    """The checkpoint files (and the ``last_checkpoint`` pointer) that a run
+    left in ``work_dir``."""
+    if not osp.isdir(work_dir):
+        return []
+    return sorted(f for f in os.listdir(work_dir)
+                  if f.endswith('.pth') or f == 'last_checkpoint')
+
+
+def check_work_dir_is_free(work_dir: str, overwrite: bool = False) -> None:
+    """A new run into a work dir holding another run's checkpoints would
+    overwrite ``epoch_1.pth`` ... and leave the old run's later ones beside
+    its own, and ``--resume`` would later mix them. Refuse it, or with
+    ``overwrite`` delete them first (rank 0 only)."""
+    found = checkpoints_in(work_dir)
+    if not found:
+        return
+    if not overwrite:
+        raise FileExistsError(
+            f'{work_dir} already holds the checkpoints of a run '
+            f'({", ".join(found[:4])}{" ..." if len(found) > 4 else ""}); a '
+            'new run there would overwrite some and mix the two runs. '
+            'Continue that run with --resume, choose another --work-dir, or '
+            'pass --overwrite to delete them and start anew.')
+    if int(os.environ.get('RANK', 0)) == 0:
+        for name in found:
+            try:
+                os.remove(osp.join(work_dir, name))
+            except FileNotFoundError:
+                pass
+        print(f'--overwrite: deleted {len(found)} checkpoint files of the '
+              f'previous run in {work_dir}.')
+
+
+# what the checkpoint's optimizer and scheduler state decide on --resume
+RESUMED_FROM_CHECKPOINT = ('optim_wrapper', 'param_scheduler')
+
+
+def _diff(old, new, prefix: str) -> List[str]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for key in sorted(set(old) | set(new), key=str):
+            out += _diff(old.get(key), new.get(key), f'{prefix}.{key}')
+        return out
+    if isinstance(old, (list, tuple)) and isinstance(new, (list, tuple)) \
+            and len(old) == len(new):
+        out = []
+        for i, (a, b) in enumerate(zip(old, new)):
+            out += _diff(a, b, f'{prefix}[{i}]')
+        return out
+    return [] if old == new else [f'{prefix}: {old!r} -> {new!r}']
+
+
+def _plain(value):
+    return value.to_dict() if hasattr(value, 'to_dict') else value
+
+
+def resumed_settings_changed(saved_cfg_text: str, cfg) -> List[str]:
+    """Settings of ``RESUMED_FROM_CHECKPOINT`` that differ between the
+    interrupted run's config (as mmengine saves it in the checkpoint's
+    meta) and this one, as ``'key: old -> new'``."""
+    from mmengine.config import Config
+    try:
+        saved = Config.fromstring(saved_cfg_text, file_format='.py')
+    except Exception:  # an unreadable old config: nothing to compare
+        return []
+    changes = []
+    for key in RESUMED_FROM_CHECKPOINT:
+        old, new = saved.get(key), cfg.get(key)
+        changes += _diff(_plain(old), _plain(new), key)
+    return changes

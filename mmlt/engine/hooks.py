@@ -11,6 +11,9 @@ by type name (``custom_hooks = [dict(type='FiniteLossHook')]``) whatever its
 * ``CheckpointMatchesModelHook``: fail when the checkpoint loaded into the
   model lacks some of its weights or has other shapes (``tools/test.py``
   registers it; mmengine only warns and evaluates a partly random model).
+* ``ResumedSettingsHook``: on ``--resume``, warn when the config's optimizer
+  or schedule differs from the interrupted run's (``tools/train.py``
+  registers it; the checkpoint's state silently wins).
 """
 import math
 import re
@@ -23,7 +26,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from mmengine.runner import EpochBasedTrainLoop
 
-from .checks import check_checkpoint_matches_model
+from .checks import check_checkpoint_matches_model, resumed_settings_changed
 
 
 def _loss_terms(outputs: Dict) -> Dict[str, torch.Tensor]:
@@ -206,3 +209,33 @@ class CheckpointMatchesModelHook(Hook):
             runner.model) else runner.model
         source = getattr(runner, '_load_from', None) or 'the checkpoint'
         check_checkpoint_matches_model(model, state, f'checkpoint {source}')
+
+
+@HOOKS.register_module()
+class ResumedSettingsHook(Hook):
+    """Warn on ``--resume`` when the optimizer or schedule settings of the
+    config differ from the interrupted run's.
+
+    mmengine restores the optimizer's and the schedulers' state from the
+    checkpoint (learning rates, momentum buffers, ``T_max``, milestones...),
+    so a changed ``lr`` or schedule in the config has no effect on the
+    resumed run; the warning says which settings and that the checkpoint's
+    win.
+    """
+    priority = 'VERY_HIGH'
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        if not getattr(runner, '_resume', False):
+            return
+        saved = (checkpoint.get('meta') or {}).get('cfg')
+        if not saved:
+            return
+        changes = resumed_settings_changed(saved, runner.cfg)
+        if changes:
+            runner.logger.warning(
+                f'--resume: {len(changes)} optimizer / schedule settings of '
+                'the config differ from the interrupted run\'s: '
+                + '; '.join(changes[:6]) + '. The checkpoint\'s optimizer '
+                'and scheduler state win, so the resumed run keeps the '
+                'interrupted run\'s values. Start a new run (another '
+                '--work-dir, load_from=the checkpoint) to use the new ones.')
