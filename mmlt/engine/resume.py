@@ -8,23 +8,47 @@ uninterrupted run and so do the final metrics. ``RNGStateHook`` stores every
 rank's Python, NumPy and torch (CPU and CUDA) generator states in each
 checkpoint and restores them on ``--resume`` (not on ``load_from``), so a
 killed and resumed run ends where the uninterrupted one ends. Samplers need
-nothing: mmengine's ``DefaultSampler`` shuffles by ``seed + epoch``.
+nothing: mmengine's ``DefaultSampler`` shuffles by ``seed + epoch``, its
+``InfiniteSampler`` by ``seed``. (That takes a fixed ``randomness.seed``, as
+the demo configs set: without one the resumed run draws a new seed, and its
+samplers are built with it before the checkpoint is read.)
 
 Validation runs after the checkpoint is saved and draws from torch's
 generator (each DataLoader iterator takes a seed), which the resumed run
 would not repeat; the hook therefore puts the generators back after each
 validation, which also makes training independent of ``val_interval``.
-Iteration-based loops that resume by replaying the data loader (mmengine's
-``IterBasedTrainLoop``) run the pipeline again for the skipped batches, so
-exact repetition holds for epoch-based loops.
+
+Iteration-based loops (mmengine's ``IterBasedTrainLoop``, e.g. the ADE20K
+and LVIS stage 2) resume by replaying the data loader: ``next()`` once per
+batch already trained. That brings the sampler (``InfiniteSampler``, whose
+position is the number of indices drawn, and the buckets of mmdet's
+``AspectRatioBatchSampler``) to where the checkpoint left it, but with
+``num_workers=0`` it also runs the random pipeline in this process and
+consumes the generators restored. The hook therefore wraps the loop's data
+iterator on resume, and puts the checkpoint's states back once the replayed
+batches are drawn, just before the first batch that is trained on. With
+``num_workers > 0`` the pipeline draws from the workers' generators, which
+mmengine seeds by ``seed``, rank and worker id and the replay advances as
+the interrupted run did; the restore then covers what the main process
+drew. Either way the resumed run repeats the interrupted one. The replay
+still loads the skipped batches (mmengine's cost, as before): a skip that
+moved only the sampler would be cheaper, but would leave the workers'
+generators at their start, and it needs torch's private iterator state.
+
+Distributed runs save checkpoints on rank 0 only, so the hook gathers every
+rank's states where all ranks are: after each epoch, and after an iteration
+at which a ``CheckpointHook`` saves. A checkpoint saved elsewhere in a
+distributed run (another hook's) has no states, and resuming from it
+re-seeds with a warning.
 """
 import random
 
 import numpy as np
 import torch
 from mmengine.dist import all_gather_object, get_dist_info, is_distributed
-from mmengine.hooks import Hook
+from mmengine.hooks import CheckpointHook, Hook
 from mmengine.registry import HOOKS
+from mmengine.runner import IterBasedTrainLoop
 
 
 def get_rng_state() -> dict:
@@ -54,17 +78,50 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state['cuda'])
 
 
+def _checkpoint_due(runner) -> bool:
+    """Whether a ``CheckpointHook`` saves in this ``after_train_iter`` (the
+    test of its ``after_train_iter``)."""
+    return any(
+        isinstance(hook, CheckpointHook) and not hook.by_epoch and (
+            hook.every_n_train_iters(runner, hook.interval, hook.save_begin)
+            or (hook.save_last and hook.is_last_train_iter(runner)))
+        for hook in runner.hooks)
+
+
+class RestoreAfterReplay:
+    """An iteration-based loop's data iterator that, once the ``replayed``
+    batches are drawn, puts the generators back to ``state`` before the
+    next batch is loaded (module doc)."""
+
+    def __init__(self, iterator, replayed: int, state: dict):
+        self.iterator = iterator
+        self.replayed = replayed
+        self.state = state
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.replayed > 0:
+            self.replayed -= 1
+        elif self.state is not None:
+            set_rng_state(self.state)
+            self.state = None
+        return next(self.iterator)
+
+
 @HOOKS.register_module()
 class RNGStateHook(Hook):
     """Save the generators' states of every rank with each checkpoint and
     restore this rank's on resume (module doc)."""
-    # after_train_epoch before CheckpointHook's (VERY_LOW): the states are
-    # taken where the checkpoint is saved
+    # after_train_epoch / _iter before CheckpointHook's (VERY_LOW): the
+    # states are taken where the checkpoint is saved
     priority = 'LOW'
 
     def __init__(self):
         self._before_val = None
-        self._epoch_states = None
+        self._saved_states = None  # every rank's, for the next checkpoint
+        self._resumed_state = None  # this rank's, loaded on resume
 
     def before_val_epoch(self, runner) -> None:
         self._before_val = get_rng_state()
@@ -75,22 +132,39 @@ class RNGStateHook(Hook):
             self._before_val = None
 
     def before_train_epoch(self, runner) -> None:
-        self._epoch_states = None
+        self._saved_states = None
+        loop = runner.train_loop
+        if (self._resumed_state is not None
+                and isinstance(loop, IterBasedTrainLoop) and loop.iter > 0):
+            # the loop replays loop.iter batches next (module doc)
+            loop.dataloader_iterator = RestoreAfterReplay(
+                loop.dataloader_iterator, loop.iter, self._resumed_state)
+        self._resumed_state = None
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        self._saved_states = None
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        # as after_train_epoch, for an iteration checkpoint
+        if is_distributed() and _checkpoint_due(runner):
+            self._saved_states = all_gather_object(get_rng_state())
 
     def after_train_epoch(self, runner) -> None:
         # runner.save_checkpoint runs on rank 0 only, so every rank's state
         # is gathered here, where all ranks are
         state = get_rng_state()
-        self._epoch_states = (all_gather_object(state)
+        self._saved_states = (all_gather_object(state)
                               if is_distributed() else [state])
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        if self._epoch_states is not None:  # an end-of-epoch checkpoint
-            checkpoint['rng_state'] = self._epoch_states
+        if self._saved_states is not None:  # gathered where it is saved
+            checkpoint['rng_state'] = self._saved_states
         elif not is_distributed():  # e.g. an iteration-based checkpoint
             checkpoint['rng_state'] = [get_rng_state()]
-        # else: mid-epoch in a distributed run; the other ranks' states are
-        # out of reach here and a resume re-seeds (with a warning)
+        # else: saved by another hook in a distributed run; the other
+        # ranks' states are out of reach here and a resume re-seeds (with a
+        # warning)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         if not getattr(runner, '_resume', False):
@@ -110,5 +184,6 @@ class RNGStateHook(Hook):
                 're-seeding instead.')
             return
         set_rng_state(states[rank])
+        self._resumed_state = states[rank]
         runner.logger.info('RNGStateHook: restored the generator states of '
                            'the interrupted run.')
