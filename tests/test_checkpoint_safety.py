@@ -238,7 +238,7 @@ def test_deit_lt_converter_reads_deit_lt_args_safely(tmp_path):
 def test_deit_lt_teacher(tmp_path, payload, mmengine_loader):
     import mmlt.classification  # noqa: F401
     from mmengine.registry import init_default_scope
-    from mmpretrain.registry import MODELS
+    from test_bad_input import student  # the tiny DeiT-LT student
     init_default_scope('mmpretrain')
     path, marker = payload
     teacher = dict(type='ImageClassifier',
@@ -246,15 +246,7 @@ def test_deit_lt_teacher(tmp_path, payload, mmengine_loader):
                    neck=dict(type='GlobalAveragePooling'),
                    head=dict(type='LinearClsHead', num_classes=3,
                              in_channels=64))
-    model = MODELS.build(dict(
-        type='DeiTLTClassifier',
-        backbone=dict(type='DistilledVisionTransformer',
-                      arch=dict(embed_dims=16, num_layers=1, num_heads=2,
-                                feedforward_channels=32),
-                      img_size=16, patch_size=4),
-        head=dict(type='DeiTLTClsHead', num_classes=3, in_channels=16),
-        data_preprocessor=dict(num_classes=3),
-        teacher=dict(config=teacher, checkpoint=path)))
+    model = student(dict(config=teacher, checkpoint=path))
     with pytest.raises(UnsafeCheckpointError) as info:
         model.init_weights()
     assert_refused(str(info.value), path, marker)
