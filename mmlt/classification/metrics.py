@@ -52,8 +52,8 @@ def long_tail_accuracy(pred_labels, gt_labels, groups: Dict[str, Sequence[int]],
         ``{'top1': float, <group>: float, ..., 'top1_classwise': list,
         'group_classes': {group: [the classes averaged]}}``. A group's
         accuracy averages its classes that have samples; a group without
-        any sample is left out (never NaN, which JSON cannot hold), and a
-        class without samples is None in the list.
+        any sample is None (never NaN, which JSON cannot hold), and so is a
+        class without samples in the list.
     """
     pred = np.asarray(pred_labels, dtype=np.int64).reshape(-1)
     gt = np.asarray(gt_labels, dtype=np.int64).reshape(-1)
@@ -71,8 +71,7 @@ def long_tail_accuracy(pred_labels, gt_labels, groups: Dict[str, Sequence[int]],
     for name, members in groups.items():
         members = [int(c) for c in members if total[c] > 0]
         averaged[name] = members
-        if members:
-            out[name] = float(per_class[members].mean())
+        out[name] = float(per_class[members].mean()) if members else None
     out['top1_classwise'] = [None if np.isnan(v) else float(v)
                              for v in per_class]
     out['group_classes'] = averaged
@@ -197,7 +196,7 @@ class LongTailAccuracy(BaseMetric):
             if not missing:
                 continue
             what = (f'its accuracy averages classes {averaged[name]} only'
-                    if averaged[name] else 'it is not reported')
+                    if averaged[name] else 'it is reported as None')
             print_log(
                 f'LongTailAccuracy: the evaluated set has no sample of '
                 f'classes {missing} of group {name!r}; {what}.', 'current',
@@ -205,7 +204,7 @@ class LongTailAccuracy(BaseMetric):
         print_log(
             'long-tail top-1 per group: ' + '; '.join(
                 f'{name} ({len(averaged[name])} of {len(idx)} classes) '
-                f'{metrics[name]:.2f}' if name in metrics else
+                f'{metrics[name]:.2f}' if metrics[name] is not None else
                 f'{name} (no sample)' for name, idx in self.groups.items()),
             'current')
         return metrics
