@@ -1,47 +1,35 @@
 """Cost of DisAlign stage 2 and of the calibrated head, classification.
 
-Side by side in one run, on the CPU, same network, weights and batch:
+Side by side in one process, same network, weights and batch
+(``benchmarks/measure.py``: timing, memory, autocast):
 
 1. Training step, stage 2 / stage 1 (targets: time <= 0.5x, memory <=
    0.6x). Stage 1: mmpretrain's ImageClassifier with the stock
    ``LinearClsHead`` and CE, everything trainable, BN in train mode. Stage 2:
    the same network with ``DisAlignLinearClsHead`` and ``GRWKLLoss``, frozen
    and BN kept in eval mode by mmlt's stage-2 functions (what
-   ``DisAlignRunner`` applies). A step is preprocessing + forward + loss +
-   backward + SGD-momentum update; data loading is not included (it is the
-   same in both stages and adds the same time to an epoch of each).
-   Memory, two measures:
-   * peak memory: each stage builds its model and runs 3 steps in a fresh
-     subprocess; a thread samples the process's anonymous resident memory
-     (``RssAnon``: heap, without the pages of torch's code) every 0.5 ms;
-     peak minus the value after the imports = weights + batch + gradients
-     + optimizer state + activations (the CPU analogue of CUDA's
-     ``max_memory_allocated``; the allocator's free lists included);
-   * saved activations: bytes of the tensors autograd keeps for backward
-     (``saved_tensors_hooks``, each storage counted once, parameters
-     excluded) plus gradient and momentum buffers of the trainable
-     parameters: the training state proper, without the weights.
-2. Inference, calibrated / stock model (target: overhead <= 3%): the
-   whole network's forward to logits in eval mode, both models timed in
-   alternation; the head alone is shown too.
+   ``DisAlignRunner`` applies). A step is the model's ``train_step``:
+   preprocessing + forward + loss + backward + SGD-momentum update; data
+   loading is not included (it is the same in both stages).
+2. Inference, calibrated / stock model (target: overhead <= 1%): the whole
+   network's forward to logits in eval mode, on the same weights (identity
+   calibration); the head alone and the stock model against a copy of
+   itself (the noise floor) are shown too.
 
     python benchmarks/cls_stage2_cost.py [--arch resnet50] [--img-size 224]
-        [--batch-size 8] [--steps 5] [--repeats 15]
-
-Timings on a shared CPU are noisy: both sides run in alternation (they see
-the same load) and each time is the fastest of its runs.
+        [--batch-size 8] [--rounds 5] [--device cuda] [--amp bf16]
 """
 import argparse
-import json
-import subprocess
+import copy
+import os.path as osp
 import sys
-import threading
-import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+
+import measure  # noqa: E402
 
 ARCHS = {
     # backbone, feature channels, classes, default image size
@@ -52,39 +40,7 @@ ARCHS = {
 }
 
 
-def anon_rss_bytes() -> int:
-    """Anonymous resident memory of this process (heap: tensors, buffers);
-    file-backed pages such as the code of torch's libraries excluded."""
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith('RssAnon:'):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError('no RssAnon in /proc/self/status (Linux only)')
-
-
-class PeakSampler:
-    """Largest ``anon_rss_bytes()`` seen while the block runs, sampled by a
-    thread (torch releases the GIL in its kernels)."""
-
-    def __enter__(self):
-        self.peak = anon_rss_bytes()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        return self
-
-    def _run(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, anon_rss_bytes())
-            time.sleep(0.0005)
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, anon_rss_bytes())
-
-
-def build(arch: str, stage: int):
+def build(arch: str, stage: int, device: str):
     import mmlt.classification  # noqa: F401  (registers the components)
     from mmengine.registry import init_default_scope
     from mmpretrain.registry import MODELS
@@ -107,7 +63,7 @@ def build(arch: str, stage: int):
                  std=[58.395, 57.12, 57.375], to_rgb=True)))
     # PyTorch's default init: the values do not matter for a cost
     # measurement, and mmengine's init_weights logs every parameter.
-    return model
+    return model.to(device)
 
 
 def make_batch(arch: str, size: int, batch_size: int):
@@ -121,83 +77,21 @@ def make_batch(arch: str, size: int, batch_size: int):
     return dict(inputs=inputs, data_samples=samples)
 
 
-def trainer(arch: str, stage: int, batch, source=None):
-    """A model ready to train for ``stage`` and its step function."""
+def trainer(args, stage: int, source=None):
+    """A model ready to train for ``stage`` and its optim wrapper."""
+    from mmengine.optim import build_optim_wrapper
     from mmlt.engine import freeze_except_calibration, keep_norm_layers_in_eval
-    model = build(arch, stage)
+    model = build(args.arch, stage, args.device)
     if source is not None:  # same weights in both stages
         model.load_state_dict(source.state_dict(), strict=False)
     if stage == 2:
         freeze_except_calibration(model)
         keep_norm_layers_in_eval(model)
     model.train()
-    params = [p for p in model.parameters() if p.requires_grad]
-    optim = torch.optim.SGD(params, lr=0.01, momentum=0.9, weight_decay=5e-4)
-
-    def step():
-        optim.zero_grad(set_to_none=True)
-        data = model.data_preprocessor(batch, True)
-        losses = model(**data, mode='loss')
-        sum(v for k, v in losses.items() if 'loss' in k).backward()
-        optim.step()
-
-    return model, params, step
-
-
-def saved_bytes(model, params, step) -> int:
-    """Autograd-saved activation bytes of one step (parameters excluded)
-    plus gradient and momentum bytes of the trainable parameters."""
-    param_ptrs = {p.untyped_storage().data_ptr() for p in model.parameters()}
-    seen = {}
-
-    def pack(tensor):
-        storage = tensor.untyped_storage()
-        if storage.data_ptr() not in param_ptrs:
-            seen[storage.data_ptr()] = storage.nbytes()
-        return tensor
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        step()
-    state = sum(2 * p.numel() * p.element_size() for p in params)
-    return sum(seen.values()) + state
-
-
-def worker(args) -> None:
-    """One stage in a fresh process: print its memory as JSON."""
-    import mmlt.classification  # noqa: F401  (imports before the baseline)
-    import mmlt.engine  # noqa: F401
-    from mmpretrain.structures import DataSample  # noqa: F401
-    base = anon_rss_bytes()
-    with PeakSampler() as sampler:
-        model, params, step = trainer(args.arch, args.worker,
-                                      make_batch(args.arch, args.img_size,
-                                                 args.batch_size))
-        for _ in range(3):
-            step()
-    print(json.dumps(dict(peak=sampler.peak - base,
-                          saved=saved_bytes(model, params, step))))
-
-
-def memory(args, stage: int) -> dict:
-    cmd = [sys.executable, __file__, '--worker', str(stage), '--arch',
-           args.arch, '--img-size', str(args.img_size), '--batch-size',
-           str(args.batch_size)]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def alternate(fns, repeats: int):
-    """Seconds of each function, run in alternation: the fastest of
-    ``repeats`` runs, the least disturbed by other processes."""
-    times = [[] for _ in fns]
-    for fn in fns:  # warm-up
-        fn()
-    for _ in range(repeats):
-        for t, fn in zip(times, fns):
-            start = time.perf_counter()
-            fn()
-            t.append(time.perf_counter() - start)
-    return [min(t) for t in times]
+    optim = build_optim_wrapper(model, measure.optim_wrapper_cfg(
+        dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
+        args.amp))
+    return model, optim
 
 
 def main():
@@ -205,63 +99,79 @@ def main():
     parser.add_argument('--arch', choices=sorted(ARCHS), default='resnet50')
     parser.add_argument('--img-size', type=int)
     parser.add_argument('--batch-size', type=int, default=8)
-    parser.add_argument('--steps', type=int, default=5,
-                        help='timed training steps per stage')
-    parser.add_argument('--repeats', type=int, default=15,
-                        help='timed inference runs per model')
-    parser.add_argument('--worker', type=int, choices=[1, 2],
-                        help=argparse.SUPPRESS)
+    measure.add_common_args(parser, default_rounds=5)
     args = parser.parse_args()
+    measure.setup(args)
     args.img_size = args.img_size or ARCHS[args.arch][3]
-    if args.worker:
-        worker(args)
-        return
     batch = make_batch(args.arch, args.img_size, args.batch_size)
-    print(f'{args.arch}, {args.img_size}x{args.img_size}, batch '
-          f'{args.batch_size}, torch {torch.__version__}, '
-          f'{torch.get_num_threads()} threads')
+    report = measure.Report(
+        'classification', f'{args.arch}, batch {args.batch_size} x '
+        f'{args.img_size} px', args, columns=('stage 1/stock', 'DisAlign'))
 
     # 1. training step
-    stage1, _, step1 = trainer(args.arch, 1, batch)
-    stage2, _, step2 = trainer(args.arch, 2, batch, source=stage1)
-    t1, t2 = alternate([step1, step2], args.steps)
-    m1, m2 = memory(args, 1), memory(args, 2)
-    mib = 2**20
-    rows = [('step time (s)', t1, t2, 0.5),
-            ('peak memory (MiB)', m1['peak'] / mib, m2['peak'] / mib, 0.6),
-            ('saved activations + grads + momentum (MiB)', m1['saved'] / mib,
-             m2['saved'] / mib, None)]
-    print(f'\n{"training step":<44} {"stage 1":>10} {"stage 2":>10} '
-          f'{"ratio":>7}  target')
-    for name, a, b, target in rows:
-        verdict = '' if target is None else (
-            f'<= {target}x ' + ('ok' if b / a <= target else 'MISSED'))
-        print(f'{name:<44} {a:>10.3f} {b:>10.3f} {b / a:>7.3f}  {verdict}')
+    torch.manual_seed(0)
+    stage1, optim1 = trainer(args, 1)
+    stage2, optim2 = trainer(args, 2, source=stage1)
+    steps = {1: lambda: stage1.train_step(dict(batch), optim1),
+             2: lambda: stage2.train_step(dict(batch), optim2)}
+    times = measure.alternate(steps, args.rounds, args.warmup, args.device)
+    mem = {k: measure.peak_memory(fn, args.device) for k, fn in steps.items()}
+    report.row('train step time (s)', measure.median(times[1]),
+               measure.median(times[2]),
+               measure.paired_ratio(times[2], times[1]), 0.5, 'time')
+    report.row('train step peak memory (MiB)', mem[1] / 2**20,
+               mem[2] / 2**20, mem[2] / mem[1], 0.6, 'memory')
 
-    # 2. inference: same weights, eval mode
-    stock = build(args.arch, 1)
-    calibrated = build(args.arch, 2)
+    # 2. inference: same weights, identity calibration, eval mode
+    stock = build(args.arch, 1, args.device)
+    calibrated = build(args.arch, 2, args.device)
     calibrated.load_state_dict(stock.state_dict(), strict=False)
     stock.eval()
     calibrated.eval()
+    stock_copy = copy.deepcopy(stock)
     inputs = stock.data_preprocessor(batch, False)['inputs']
+
+    def run(fn, *fn_args):
+        def call():
+            with measure.autocast(args.device, args.amp):
+                return fn(*fn_args)
+        return call
+
     with torch.no_grad():
         feats = stock.neck(stock.backbone(inputs))
-        assert torch.equal(stock.head(feats), calibrated.head(feats))
-        full = alternate([lambda: stock(inputs, mode='tensor'),
-                          lambda: calibrated(inputs, mode='tensor')],
-                         args.repeats)
-        head = alternate([lambda: stock.head(feats),
-                          lambda: calibrated.head(feats)],
-                         max(args.repeats, 50))
-    print(f'\n{"inference (eval, no grad)":<44} {"stock":>10} '
-          f'{"DisAlign":>10} {"ratio":>7}  target')
-    overhead = full[1] / full[0]
-    print(f'{"whole model forward (ms)":<44} {1e3 * full[0]:>10.2f} '
-          f'{1e3 * full[1]:>10.2f} {overhead:>7.3f}  <= 1.03x '
-          + ('ok' if overhead <= 1.03 else 'MISSED'))
-    print(f'{"head only (ms)":<44} {1e3 * head[0]:>10.3f} '
-          f'{1e3 * head[1]:>10.3f} {head[1] / head[0]:>7.3f}')
+        if args.amp == 'fp32':
+            torch.testing.assert_close(stock.head(feats),
+                                       calibrated.head(feats),
+                                       rtol=1e-6, atol=1e-6)
+        full = measure.alternate(
+            {'stock': run(stock, inputs, None, 'tensor'),
+             'calibrated': run(calibrated, inputs, None, 'tensor'),
+             'copy': run(stock_copy, inputs, None, 'tensor')},
+            3 * args.rounds, args.warmup, args.device)
+        head = measure.alternate(
+            {'stock': run(stock.head, feats),
+             'calibrated': run(calibrated.head, feats)},
+            max(20 * args.rounds, 50), args.warmup, args.device)
+    report.row('inference, whole model (ms)',
+               1e3 * measure.median(full['stock']),
+               1e3 * measure.median(full['calibrated']),
+               measure.paired_ratio(full['calibrated'], full['stock']), 1.01,
+               'inference')
+    report.row('  same, stock vs a copy (noise)',
+               1e3 * measure.median(full['stock']),
+               1e3 * measure.median(full['copy']),
+               measure.paired_ratio(full['copy'], full['stock']))
+    report.row('head alone (ms)', 1e3 * measure.median(head['stock']),
+               1e3 * measure.median(head['calibrated']),
+               measure.paired_ratio(head['calibrated'], head['stock']),
+               key='head')
+    extra = measure.median(head['calibrated']) - measure.median(
+        head['stock'])
+    report.note(f'The calibration costs {1e3 * extra:.3f} ms per inference '
+                f'(head timings) = '
+                f'{100 * extra / measure.median(full["stock"]):.2f}% of the '
+                "stock model's.")
+    report.write()
 
 
 if __name__ == '__main__':

@@ -1,31 +1,36 @@
 """DeiT-LT: cost of the teacher in the loop. Times the student's training step
-(data preprocessor with Mixup/CutMix, forward, loss, backward, AdamW step)
-with the frozen teacher vs the same step without distillation (the same
-DeiT-LT student, the DIST head trained on the labels), alternating the two
-on the same batches, and prints the time ratio.
+(``train_step``: data preprocessor with Mixup/CutMix, forward, loss,
+backward, AdamW step) with the frozen teacher vs the same step without
+distillation (the same DeiT-LT student, the DIST head trained on the
+labels), alternating the two on the same batch, and prints the time ratio
+and the peak memory of each step (``benchmarks/measure.py``).
 
     python benchmarks/deit_distill_cost.py                 # CPU, 32 px
-    python benchmarks/deit_distill_cost.py --device cuda --batch 256
+    python benchmarks/deit_distill_cost.py --device cuda --amp bf16 \
+        --student deit-base --batch 128
 
 Default models: a distilled DeiT-Tiny student (mmpretrain's 'deit-tiny':
 12 layers, 192 dims, 3 heads) with 4 px patches and a CIFAR ResNet-32
 teacher (LDAM's cosine classifier), both at 32 px, 10 classes.
-``--student demo`` times the demo's smaller ViT (4 layers, 64 dims, 2 heads) instead:
-the smaller the student, the larger the teacher's share. The teacher's weights are random (saved to a temporary checkpoint
-and loaded as a trained one would be): its cost does not depend on them.
-Target: at most 1.25x.
+``--student demo`` times the demo's smaller ViT (4 layers, 64 dims, 2 heads)
+instead, ``deit-base`` the paper's (12 layers, 768 dims, 12 heads): the
+smaller the student, the larger the teacher's share. The teacher's weights
+are random (saved to a temporary checkpoint and loaded as a trained one
+would be): its cost does not depend on them. ``--channels-last`` /
+``--compile`` set the teacher's options of the same names (default: the
+model's defaults, channels-last on a GPU). Target: at most 1.10x.
 """
 import argparse
 import os.path as osp
-import statistics
 import sys
 import tempfile
-import time
 
 import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
+import measure  # noqa: E402
 import mmlt.classification  # noqa: E402,F401
 import mmlt.classification.deit_lt  # noqa: E402,F401
 import mmlt.classification.ldam  # noqa: E402,F401
@@ -51,6 +56,10 @@ def teacher_cfg(depth):
 
 
 STUDENTS = {
+    'deit-base': dict(embed_dims=768, num_layers=12, num_heads=12,
+                      feedforward_channels=3072),
+    'deit-small': dict(embed_dims=384, num_layers=12, num_heads=6,
+                       feedforward_channels=1536),
     'deit-tiny': dict(embed_dims=192, num_layers=12, num_heads=3,
                       feedforward_channels=768),
     'demo': dict(embed_dims=64, num_layers=4, num_heads=2,
@@ -76,17 +85,16 @@ def student_cfg(teacher, args):
         teacher=teacher)
 
 
-def build(cfg, device):
+def build(cfg, args):
     model = MODELS.build(cfg)
     model.init_weights()
-    model.to(device)
-    optim = build_optim_wrapper(
-        model, dict(optimizer=dict(type='AdamW', lr=5e-4,
-                                   weight_decay=0.05)))
+    model.to(args.device)
+    optim = build_optim_wrapper(model, measure.optim_wrapper_cfg(
+        dict(type='AdamW', lr=5e-4, weight_decay=0.05), args.amp))
     return model.train(), optim
 
 
-def batch(num, size, device):
+def batch(num, size):
     gen = torch.Generator().manual_seed(0)
     inputs = (torch.rand(num, 3, size, size, generator=gen) * 255).to(
         torch.uint8)
@@ -95,14 +103,12 @@ def batch(num, size, device):
     return dict(inputs=inputs, data_samples=samples)
 
 
-def sync(device):
-    if device.startswith('cuda'):
-        torch.cuda.synchronize()
+def flag(value):
+    return {'auto': None, 'on': True, 'off': False}[value]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--device', default='cpu')
     parser.add_argument('--batch', type=int, default=64)
     parser.add_argument('--size', type=int, default=32,
                         help='student input size')
@@ -111,51 +117,59 @@ def main():
     parser.add_argument('--student', choices=list(STUDENTS),
                         default='deit-tiny')
     parser.add_argument('--patch', type=int, default=4)
-    parser.add_argument('--steps', type=int, default=10)
-    parser.add_argument('--warmup', type=int, default=3)
-    parser.add_argument('--threads', type=int, default=0,
-                        help='torch threads on CPU (0: torch default)')
+    parser.add_argument('--channels-last', choices=['auto', 'on', 'off'],
+                        default='auto',
+                        help="the teacher's channels_last option")
+    parser.add_argument('--compile', default='off',
+                        help="the teacher's compile option: off, on, or a "
+                        "torch.compile mode ('reduce-overhead': CUDA graphs)")
+    measure.add_common_args(parser, default_rounds=10)
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    measure.setup(args)
     init_default_scope('mmpretrain')
     MMLogger.get_instance('deit_distill_cost', log_level='WARNING')
     torch.manual_seed(0)
+    compile_cfg = {'off': False, 'on': True}.get(
+        args.compile, dict(mode=args.compile))
 
     with tempfile.TemporaryDirectory() as tmp:
         ckpt = osp.join(tmp, 'teacher.pth')
         torch.save(dict(state_dict=MODELS.build(
             teacher_cfg(args.teacher_depth)).state_dict()), ckpt)
         teacher = dict(config=teacher_cfg(args.teacher_depth),
-                       checkpoint=ckpt, img_size=args.teacher_size)
+                       checkpoint=ckpt, img_size=args.teacher_size,
+                       channels_last=flag(args.channels_last),
+                       compile=compile_cfg)
         models = {
-            'with teacher': build(student_cfg(teacher, args), args.device),
-            'no distillation': build(student_cfg(None, args), args.device),
+            'with teacher': build(student_cfg(teacher, args), args),
+            'no distillation': build(student_cfg(None, args), args),
         }
-    data = batch(args.batch, args.size, args.device)
-    times = {name: [] for name in models}
-    for step in range(args.warmup + args.steps):
-        for name, (model, optim) in models.items():
-            sync(args.device)
-            start = time.perf_counter()
-            model.train_step(dict(data), optim)
-            sync(args.device)
-            if step >= args.warmup:
-                times[name].append(time.perf_counter() - start)
+    data = batch(args.batch, args.size)
+    steps = {name: (lambda m=model, o=optim: m.train_step(dict(data), o))
+             for name, (model, optim) in models.items()}
+    times = measure.alternate(steps, args.rounds, args.warmup, args.device)
+    mem = {name: measure.peak_memory(fn, args.device)
+           for name, fn in steps.items()}
 
     arch = STUDENTS[args.student]
-    print(f'DeiT-LT training step, batch {args.batch}, device '
-          f'{args.device}, threads {torch.get_num_threads()}: student '
-          f'{args.student} ({arch["num_layers"]} layers x '
-          f'{arch["embed_dims"]}) patch {args.patch} at '
-          f'{args.size} px, teacher CIFAR ResNet-{args.teacher_depth} at '
-          f'{args.teacher_size} px; median of {args.steps} alternating '
-          'steps')
-    med = {name: statistics.median(t) for name, t in times.items()}
-    for name, value in med.items():
-        print(f'  {name:<16} {1000 * value:8.1f} ms/step')
-    ratio = med['with teacher'] / med['no distillation']
-    print(f'  ratio (with / without teacher): {ratio:.2f}x (target <= 1.25x)')
+    report = measure.Report(
+        'DeiT-LT teacher', f'student {args.student} ({arch["num_layers"]} '
+        f'layers x {arch["embed_dims"]}) patch {args.patch} at {args.size} '
+        f'px, batch {args.batch}; teacher CIFAR ResNet-{args.teacher_depth} '
+        f'at {args.teacher_size} px (channels_last {args.channels_last}, '
+        f'compile {args.compile})', args,
+        columns=('no distillation', 'with teacher'))
+    report.row('train step time (ms)',
+               1e3 * measure.median(times['no distillation']),
+               1e3 * measure.median(times['with teacher']),
+               measure.paired_ratio(times['with teacher'],
+                                    times['no distillation']), 1.10,
+               'teacher')
+    report.row('train step peak memory (MiB)',
+               mem['no distillation'] / 2**20, mem['with teacher'] / 2**20,
+               mem['with teacher'] / mem['no distillation'],
+               key='teacher_memory')
+    report.write()
 
 
 if __name__ == '__main__':

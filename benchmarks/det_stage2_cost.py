@@ -9,17 +9,15 @@ hits both alike (medians over the rounds):
    layers in eval mode, as ``DisAlignRunner`` sets it up) vs stage 1 of the
    same Mask R-CNN. Targets: time <= 0.5x, peak memory <= 0.6x.
 2. Inference (``test_step``: boxes, scores and masks) with the calibrated
-   RoI classifier vs the stock one. Target: overhead <= 3%. Also the RoI
-   classifier alone (``fc_cls`` on the RoI features), for scale.
+   RoI classifier vs the stock one, on the same weights (identity
+   calibration: both post-process the same detections). Target: overhead
+   <= 1%. Also the RoI classifier alone (``fc_cls`` on as many RoI features
+   as one inference classifies) and the stock model against a copy of
+   itself (the noise floor).
 
-Memory is measured two ways, both over one training step:
-
-* peak: the highest total of tensor bytes allocated during the step above
-  what was live before it (torch.profiler's CPU allocator events); this is
-  what a GPU's ``max_memory_allocated`` would show over the step's start;
-* saved: bytes of the tensors autograd saves for backward (distinct
-  storages, ``torch.autograd.graph.saved_tensors_hooks``): the activation
-  memory that training keeps alive until the backward pass.
+Timing, memory (peak tensor bytes of one step) and autocast as every mmlt
+benchmark: ``benchmarks/measure.py``. Runs wherever mmcv's compiled ops
+(RoIAlign, nms) exist: on a device without them it says so and stops.
 
 Models:
 
@@ -32,7 +30,7 @@ Models:
   a CPU (seconds per step).
 
     python benchmarks/det_stage2_cost.py [--model demo|lvis-r50] \
-        [--rounds 10] [--batch 8] [--size 512] [--threads 1]
+        [--rounds 10] [--batch 8] [--size 512] [--device cuda] [--amp bf16]
 
 Uses data/lt_digits/det when it is there, else writes LT-Digits to a
 temporary folder.
@@ -40,16 +38,17 @@ temporary folder.
 import argparse
 import copy
 import os.path as osp
-import statistics
 import sys
 import tempfile
-import time
 
 import numpy as np
 import torch
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, osp.join(ROOT, 'benchmarks'))
+
+import measure  # noqa: E402
 
 from mmlt.engine import apply_compat  # noqa: E402
 
@@ -75,15 +74,11 @@ def parse_args():
                         default='demo')
     parser.add_argument('--cosine', action='store_true',
                         help='lvis-r50: the cosine (DisAlign*) classifier')
-    parser.add_argument('--rounds', type=int, default=10,
-                        help='timed rounds (each runs both variants)')
     parser.add_argument('--batch', type=int, default=None,
                         help='images per step (default: 8 demo, 2 lvis-r50)')
     parser.add_argument('--size', type=int, default=512,
                         help='lvis-r50: image side in pixels')
-    parser.add_argument('--threads', type=int, default=1,
-                        help='torch threads (default 1: steadier timings on '
-                        'a shared machine)')
+    measure.add_common_args(parser, default_rounds=10)
     return parser.parse_args()
 
 
@@ -147,7 +142,7 @@ def configs(args, root):
     return cfg1, cfg2, dataset
 
 
-def build_pair(cfg1, cfg2):
+def build_pair(cfg1, cfg2, args):
     from mmdet.registry import MODELS
     torch.manual_seed(0)
     stage1 = MODELS.build(cfg1.model)
@@ -160,11 +155,10 @@ def build_pair(cfg1, cfg2):
     assert not unexpected, unexpected
     freeze_except_calibration(stage2)
     keep_norm_layers_in_eval(stage2)
-    stage1.train()
-    stage2.train()
-    optim = dict(type='OptimWrapper',
-                 optimizer=dict(type='SGD', lr=1e-4, momentum=0.9,
-                                weight_decay=1e-4))
+    stage1.to(args.device).train()
+    stage2.to(args.device).train()
+    optim = measure.optim_wrapper_cfg(
+        dict(type='SGD', lr=1e-4, momentum=0.9, weight_decay=1e-4), args.amp)
     return ((stage1, build_optim_wrapper(stage1, optim)),
             (stage2, build_optim_wrapper(stage2, optim)))
 
@@ -178,65 +172,34 @@ def load_batch(dataset_cfg, batch_size):
     return pseudo_collate([dataset[i] for i in items[:batch_size]])
 
 
-def timed(fn):
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def interleaved(fn_a, fn_b, rounds):
-    """Time ``fn_a`` and ``fn_b`` back to back, ``rounds`` times, the order
-    alternating (so neither always runs on the other's caches)."""
-    times_a, times_b = [], []
-    for i in range(rounds):
-        if i % 2:
-            times_b.append(timed(fn_b))
-            times_a.append(timed(fn_a))
-        else:
-            times_a.append(timed(fn_a))
-            times_b.append(timed(fn_b))
-    return times_a, times_b
-
-
-def peak_bytes(fn):
-    """Peak of the bytes allocated (minus freed) during ``fn``."""
-    from torch.profiler import ProfilerActivity, profile
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        fn()
-    events = [e for e in prof.profiler.kineto_results.events()
-              if e.name() == '[memory]' and e.device_type().name == 'CPU']
-    events.sort(key=lambda e: e.start_ns())
-    live = np.cumsum([e.nbytes() for e in events])
-    return int(max(live.max(initial=0), 0))
-
-
-def saved_bytes(fn):
-    """Bytes of the distinct storages autograd saves for backward."""
-    storages = {}
-
-    def pack(tensor):
-        storage = tensor.untyped_storage()
-        storages[storage.data_ptr()] = storage.nbytes()
-        return tensor
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        fn()
-    return sum(storages.values())
-
-
-def median_ratio(times_a, times_b):
-    return statistics.median(times_a) / statistics.median(times_b)
-
-
-def paired_ratio(times_a, times_b):
-    """Median of the per-round ratios: each pair ran back to back, under
-    about the same load from other processes."""
-    return statistics.median(a / b for a, b in zip(times_a, times_b))
+def mmcv_ops_run_on(device):
+    """Whether mmcv's compiled ops (nms, RoIAlign) run on ``device``."""
+    try:
+        from mmcv.ops import RoIAlign, nms
+        boxes = torch.tensor([[0., 0., 4., 4.], [1., 1., 5., 5.]],
+                             device=device)
+        nms(boxes, torch.tensor([0.9, 0.8], device=device), 0.5)
+        RoIAlign((2, 2), 1.0, 0)(
+            torch.rand(1, 1, 4, 4, device=device),
+            torch.tensor([[0., 0., 0., 3., 3.]], device=device))
+        return True
+    except Exception as error:  # noqa: BLE001 (any failure: no ops)
+        return f'{type(error).__name__}: {error}'
 
 
 def main():
     args = parse_args()
-    torch.set_num_threads(args.threads)
+    measure.setup(args)
+    report = measure.Report(
+        'detection', f'{args.model}{" (cosine)" if args.cosine else ""}',
+        args, columns=('stage 1/stock', 'DisAlign'))
+    ops = mmcv_ops_run_on(args.device)
+    if ops is not True:
+        report.data['skipped'] = f"mmcv's compiled ops do not run on " \
+            f'{args.device}: {ops}'
+        report.note(report.data['skipped'])
+        report.write()
+        return
     # the current logger: keeps init_weights' per-parameter report quiet
     MMLogger.get_instance('det_stage2_cost', log_level='WARNING')
     init_default_scope('mmdet')
@@ -244,23 +207,23 @@ def main():
     cfg1, cfg2, dataset_cfg = configs(args, root)
     batch_size = args.batch or (8 if args.model == 'demo' else 2)
     batch = load_batch(dataset_cfg, batch_size)
-    (m1, o1), (m2, o2) = build_pair(cfg1, cfg2)
+    (m1, o1), (m2, o2) = build_pair(cfg1, cfg2, args)
     n1 = sum(p.numel() for p in m1.parameters() if p.requires_grad)
     n2 = sum(p.numel() for p in m2.parameters() if p.requires_grad)
-    print(f'model: {args.model}{" (cosine)" if args.cosine else ""}, '
-          f'batch {batch_size}, {torch.get_num_threads()} threads; '
-          f'trainable parameters: stage 1 {n1:,}, stage 2 {n2:,}')
+    report.data['model'] += f', batch {batch_size}'
+    report.note(f'Trainable parameters: stage 1 {n1:,}, stage 2 {n2:,}.')
 
     def step(model, optim):
         return lambda: model.train_step(copy.copy(batch), optim)
 
-    # Training: warm up, then interleave the two variants.
-    for _ in range(2):
-        step(m1, o1)()
-        step(m2, o2)()
-    t1, t2 = interleaved(step(m1, o1), step(m2, o2), args.rounds)
-    peak1, peak2 = peak_bytes(step(m1, o1)), peak_bytes(step(m2, o2))
-    saved1, saved2 = saved_bytes(step(m1, o1)), saved_bytes(step(m2, o2))
+    steps = {1: step(m1, o1), 2: step(m2, o2)}
+    times = measure.alternate(steps, args.rounds, args.warmup, args.device)
+    mem = {k: measure.peak_memory(fn, args.device) for k, fn in steps.items()}
+    report.row('train step time (s)', measure.median(times[1]),
+               measure.median(times[2]),
+               measure.paired_ratio(times[2], times[1]), 0.5, 'time')
+    report.row('train step peak memory (MiB)', mem[1] / 2**20,
+               mem[2] / 2**20, mem[2] / mem[1], 0.6, 'memory')
 
     # Inference: the stock classifier (stage 1) vs the calibrated one, on
     # the same weights. The training rounds above changed all of stage 1 but
@@ -275,59 +238,58 @@ def main():
             calibration.margin.zero_()
     m1.eval()
     m2.eval()
+    copy1 = copy.deepcopy(m1)
+
+    def predict(model):
+        def run():
+            with measure.autocast(args.device, args.amp):
+                return model.test_step(copy.copy(batch))
+        return run
+
+    def classify(fc, feats):
+        def run():
+            with measure.autocast(args.device, args.amp):
+                return fc(feats)
+        return run
+
     with torch.no_grad():
-        def predict(model):
-            return lambda: model.test_step(copy.copy(batch))
-        for _ in range(2):
-            predict(m1)()
-            predict(m2)()
-        i1, i2 = interleaved(predict(m1), predict(m2), 3 * args.rounds)
-        # The same measurement of the stock model against a copy of itself:
-        # the noise floor of the inference ratio on this machine now.
-        copy1 = copy.deepcopy(m1)
-        a1, a2 = interleaved(predict(m1), predict(copy1), 3 * args.rounds)
+        infer = measure.alternate(
+            {'stock': predict(m1), 'calibrated': predict(m2),
+             'copy': predict(copy1)}, 3 * args.rounds, args.warmup,
+            args.device)
         # The classifier alone, on as many RoI features as one inference
         # classifies (the RPN's proposals per image x images).
         head1, head2 = bbox_heads_of(m1)[0], bbox_heads_of(m2)[0]
         rois = cfg1.model.test_cfg.rpn.max_per_img * batch_size
-        feats = torch.randn(rois, head1.fc_cls.in_features)
-        for _ in range(3):
-            head1.fc_cls(feats), head2.fc_cls(feats)
-        c1, c2 = interleaved(lambda: head1.fc_cls(feats),
-                             lambda: head2.fc_cls(feats), 20 * args.rounds)
+        feats = torch.randn(rois, head1.fc_cls.in_features,
+                            device=args.device)
+        heads = measure.alternate(
+            {'stock': classify(head1.fc_cls, feats),
+             'calibrated': classify(head2.fc_cls, feats)},
+            20 * args.rounds, args.warmup, args.device)
     num_heads = len(bbox_heads_of(m2))
-
-    mib = 2.0**20
-    rows = [
-        ('train step time (s)', statistics.median(t1), statistics.median(t2),
-         paired_ratio(t2, t1), '<= 0.5'),
-        ('train step peak memory (MiB)', peak1 / mib, peak2 / mib,
-         peak2 / peak1, '<= 0.6'),
-        ('saved for backward (MiB)', saved1 / mib, saved2 / mib,
-         saved2 / max(saved1, 1), ''),
-        ('inference time (s)', statistics.median(i1), statistics.median(i2),
-         paired_ratio(i2, i1), '<= 1.03'),
-        ('  same, stock vs a copy (noise)', statistics.median(a1),
-         statistics.median(a2), paired_ratio(a2, a1), '1'),
-        (f'fc_cls alone, {rois} RoIs (ms)', 1e3 * statistics.median(c1),
-         1e3 * statistics.median(c2), median_ratio(c2, c1), ''),
-    ]
+    report.row('inference time (ms)', 1e3 * measure.median(infer['stock']),
+               1e3 * measure.median(infer['calibrated']),
+               measure.paired_ratio(infer['calibrated'], infer['stock']),
+               1.01, 'inference')
+    report.row('  same, stock vs a copy (noise)',
+               1e3 * measure.median(infer['stock']),
+               1e3 * measure.median(infer['copy']),
+               measure.paired_ratio(infer['copy'], infer['stock']))
+    report.row(f'fc_cls alone, {rois} RoIs (ms)',
+               1e3 * measure.median(heads['stock']),
+               1e3 * measure.median(heads['calibrated']),
+               measure.paired_ratio(heads['calibrated'], heads['stock']),
+               key='head')
     # The calibration's own cost per inference, from the classifier timings:
     # far less noisy than the difference of two whole inferences.
-    extra = num_heads * (statistics.median(c2) - statistics.median(c1))
-    print(f'{"":34}{"stage 1 / stock":>17}{"DisAlign":>12}{"ratio":>8}'
-          f'{"target":>9}')
-    for name, a, b, ratio, target in rows:
-        print(f'{name:34}{a:>17.4g}{b:>12.4g}{ratio:>8.3f}{target:>9}')
-    print(f'Medians of {args.rounds} (train) and {3 * args.rounds} '
-          '(inference) interleaved rounds; their time ratios are medians of '
-          'the per-round ratios '
-          f'(inference: {min(b / a for a, b in zip(i1, i2)):.3f} to '
-          f'{max(b / a for a, b in zip(i1, i2)):.3f}).')
-    print(f'Calibration cost per inference ({num_heads} calibrated '
-          f'classifier(s) on {rois} RoIs): {1e3 * extra:.3f} ms = '
-          f'{100 * extra / statistics.median(i1):.2f}% of the stock '
-          'inference time.')
+    extra = num_heads * (measure.median(heads['calibrated'])
+                         - measure.median(heads['stock']))
+    report.note(f'The calibration costs {1e3 * extra:.3f} ms per inference '
+                f'({num_heads} calibrated classifier(s) on {rois} RoIs) = '
+                f'{100 * extra / measure.median(infer["stock"]):.2f}% of the '
+                "stock model's.")
+    report.write()
 
 
 def bbox_heads_of(model):

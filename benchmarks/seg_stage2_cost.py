@@ -2,35 +2,46 @@
 memory, and inference overhead of the calibrated head, side by side.
 
     python benchmarks/seg_stage2_cost.py                       # demo FCN
-    python benchmarks/seg_stage2_cost.py --size 512 --batch 2 \
+    python benchmarks/seg_stage2_cost.py --device cuda --amp bf16 \
+        --size 512 --batch 8 \
         --stage1 mmseg::fcn/fcn_r50-d8_4xb4-160k_ade20k-512x512.py \
         --stage2 configs/ade20k/fcn_r50-d8_disalign_4xb4-8k_ade20k-512x512.py
 
 Both models are built from their configs (stage 2 frozen exactly as
-``DisAlignRunner`` does) and timed in alternation on the same batch. Memory
-on CPU is the training memory beyond weights and inputs that autograd and
-the optimizer hold: the bytes of tensors saved for backward, of gradients
-and of optimizer state. On a GPU (``--device cuda``) it is the peak of
-``torch.cuda.max_memory_allocated`` over a step.
+``DisAlignRunner`` does: everything but the calibration, normalisation
+layers in eval mode) and run in alternation on the same batch
+(``benchmarks/measure.py``: timing, memory, autocast). A training step is
+the model's ``train_step`` (preprocessing, forward, loss, backward, optimizer
+step). Inference is the whole model's forward to logits (``mode='tensor'``)
+in eval mode, the stage-2 model holding the stage-1 weights and an identity
+calibration; also the classifier alone (``conv_seg``, on the feature that
+feeds it) and the stock model against a copy of itself (the noise floor).
+Targets: time <= 0.5x, memory <= 0.6x, inference overhead <= 1%.
 """
 import argparse
+import copy
+import warnings
 import os.path as osp
 import sys
-import time
 
 import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-from mmlt.engine import freeze_except_calibration, keep_norm_layers_in_eval  # noqa
+import measure  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.optim import build_optim_wrapper  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
+from mmlt.engine import (freeze_except_calibration,  # noqa: E402
+                         keep_norm_layers_in_eval)
 
-def build(config, device):
+
+def build(config, args):
     cfg = Config.fromfile(config)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
+    import mmlt.segmentation  # noqa: F401
     from mmseg.registry import MODELS
     cfg.model.pretrained = None
     cfg.model.backbone.init_cfg = None
@@ -40,15 +51,17 @@ def build(config, device):
             part.norm_cfg = dict(type='BN', requires_grad=True)
     if 'GRWKLLoss' == cfg.model.decode_head.loss_decode.get('type'):
         # the benchmark needs no frequency file: same-size inline counts
-        cfg.model.decode_head.loss_decode.pop('frequency_file')
+        cfg.model.decode_head.loss_decode.pop('frequency_file', None)
         cfg.model.decode_head.loss_decode.class_counts = [
             10**(i % 5) for i in range(cfg.model.decode_head.num_classes)
         ]
-    model = MODELS.build(cfg.model).to(device)
-    if cfg.get('runner_type') == 'DisAlignRunner':
+    model = MODELS.build(cfg.model).to(args.device)
+    stage2 = cfg.get('runner_type') == 'DisAlignRunner'
+    if stage2:
         freeze_except_calibration(model)
         keep_norm_layers_in_eval(model)
-    optim = build_optim_wrapper(model, cfg.optim_wrapper)
+    optim = build_optim_wrapper(model, measure.optim_wrapper_cfg(
+        cfg.optim_wrapper.optimizer, args.amp))
     return model, optim, cfg.model.decode_head.num_classes
 
 
@@ -65,53 +78,7 @@ def batch(num, size, num_classes, device):
         s.gt_sem_seg = PixelData(data=torch.randint(
             0, num_classes, (1, size, size), generator=gen))
         samples.append(s.to(device))
-    return inputs.to(device), samples
-
-
-class SavedBytes:
-    """Counts the bytes autograd saves for backward (distinct storages)."""
-
-    def __init__(self):
-        self.storages = {}
-
-    def pack(self, tensor):
-        storage = tensor.untyped_storage()
-        self.storages[storage.data_ptr()] = storage.nbytes()
-        return tensor
-
-    @property
-    def total(self):
-        return sum(self.storages.values())
-
-
-def train_step(model, optim, inputs, samples, device):
-    saved = SavedBytes()
-    if device == 'cuda':
-        torch.cuda.reset_peak_memory_stats()
-        before = torch.cuda.memory_allocated()
-    with torch.autograd.graph.saved_tensors_hooks(saved.pack, lambda t: t):
-        data = model.data_preprocessor(dict(inputs=inputs,
-                                            data_samples=samples), True)
-        losses = model(**data, mode='loss')
-    loss, _ = model.parse_losses(losses)
-    optim.update_params(loss)
-    if device == 'cuda':
-        torch.cuda.synchronize()
-        return torch.cuda.max_memory_allocated() - before
-    grads = sum(p.grad.nbytes for p in model.parameters() if p.grad is not None)
-    state = sum(v.nbytes for s in optim.optimizer.state.values()
-                for v in s.values() if torch.is_tensor(v))
-    return saved.total + grads + state
-
-
-def timed(fn, device):
-    if device == 'cuda':
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    out = fn()
-    if device == 'cuda':
-        torch.cuda.synchronize()
-    return time.perf_counter() - start, out
+    return dict(inputs=list(inputs.to(device)), data_samples=samples)
 
 
 def main():
@@ -120,52 +87,97 @@ def main():
     parser.add_argument('--stage2', default='configs/demo/seg_stage2.py')
     parser.add_argument('--size', type=int, default=96)
     parser.add_argument('--batch', type=int, default=8)
-    parser.add_argument('--steps', type=int, default=10)
-    parser.add_argument('--device', default='cpu')
+    measure.add_common_args(parser, default_rounds=10)
     args = parser.parse_args()
+    measure.setup(args)
+    warnings.filterwarnings('ignore', category=UserWarning)
     torch.manual_seed(0)
-    stage1, optim1, num_classes = build(args.stage1, args.device)
-    stage2, optim2, _ = build(args.stage2, args.device)
-    inputs, samples = batch(args.batch, args.size, num_classes, args.device)
+    stage1, optim1, num_classes = build(args.stage1, args)
+    stage2, optim2, _ = build(args.stage2, args)
+    missing, unexpected = stage2.load_state_dict(stage1.state_dict(),
+                                                 strict=False)
+    assert all('calibration' in k for k in missing), missing
+    # stage 2 drops the auxiliary head (it trains nothing there)
+    assert all(k.startswith('auxiliary_head.') for k in unexpected), \
+        unexpected
+    data = batch(args.batch, args.size, num_classes, args.device)
+    report = measure.Report(
+        'segmentation', f'{osp.basename(args.stage2)[:-3]}, batch '
+        f'{args.batch} x {args.size} px',
+        args, columns=('stage 1/stock', 'DisAlign'))
 
-    times = {1: [], 2: []}
-    memory = {}
-    for step in range(args.steps + 2):  # 2 warm-up steps, alternating
-        for key, model, optim in ((1, stage1, optim1), (2, stage2, optim2)):
-            model.train()
-            seconds, mem = timed(
-                lambda: train_step(model, optim, inputs, samples,
-                                   args.device), args.device)
-            if step >= 2:
-                times[key].append(seconds)
-                memory[key] = mem
-    t1, t2 = (sorted(times[k])[len(times[k]) // 2] for k in (1, 2))
-    print(f'training step, batch {args.batch} x {args.size}px, '
-          f'median of {args.steps} ({args.device}):')
-    print(f'  stage 1 {t1 * 1000:8.1f} ms  {memory[1] / 2**20:8.1f} MiB')
-    print(f'  stage 2 {t2 * 1000:8.1f} ms  {memory[2] / 2**20:8.1f} MiB')
-    print(f'  ratio   {t2 / t1:8.2f} x   {memory[2] / memory[1]:8.2f} x   '
-          '(targets: <= 0.5 x time, <= 0.6 x memory)')
+    stage1.train()
+    stage2.train()
+    steps = {1: lambda: stage1.train_step(dict(data), optim1),
+             2: lambda: stage2.train_step(dict(data), optim2)}
+    times = measure.alternate(steps, args.rounds, args.warmup, args.device)
+    mem = {k: measure.peak_memory(fn, args.device) for k, fn in steps.items()}
+    report.row('train step time (s)', measure.median(times[1]),
+               measure.median(times[2]),
+               measure.paired_ratio(times[2], times[1]), 0.5, 'time')
+    report.row('train step peak memory (MiB)', mem[1] / 2**20,
+               mem[2] / 2**20, mem[2] / mem[1], 0.6, 'memory')
 
-    # Inference: the stage-1 head vs the calibrated head in the whole model.
+    # Inference: the stage-1 weights in both, identity calibration.
+    stage2.load_state_dict(stage1.state_dict(), strict=False)
+    with torch.no_grad():
+        for module in stage2.modules():
+            if hasattr(module, 'magnitude'):
+                module.magnitude.fill_(1.0)
+                module.margin.zero_()
     stage1.eval()
     stage2.eval()
-    data = stage1.data_preprocessor(dict(inputs=inputs, data_samples=samples),
-                                    False)
-    times = {1: [], 2: []}
+    copy1 = copy.deepcopy(stage1)
+    inputs = stage1.data_preprocessor(dict(data), False)['inputs']
+    seen = {}
+    stage1.decode_head.conv_seg.register_forward_hook(
+        lambda m, a, out: seen.__setitem__('feature', a[0]))
+
+    def forward(model):
+        def run():
+            with measure.autocast(args.device, args.amp):
+                return model(inputs, mode='tensor')
+        return run
+
     with torch.no_grad():
-        for step in range(3 * args.steps + 2):
-            for key, model in ((1, stage1), (2, stage2)):
-                seconds, _ = timed(
-                    lambda: model(data['inputs'], data['data_samples'],
-                                  mode='tensor'), args.device)
-                if step >= 2:
-                    times[key].append(seconds)
-    t1, t2 = (sorted(times[k])[len(times[k]) // 2] for k in (1, 2))
-    print(f'inference (whole model), median of {3 * args.steps}:')
-    print(f'  stock head {t1 * 1000:8.2f} ms, calibrated head '
-          f'{t2 * 1000:8.2f} ms: overhead {100 * (t2 / t1 - 1):+.1f}% '
-          '(target: <= 3%)')
+        a, b = forward(stage1)(), forward(stage2)()
+        if args.amp == 'fp32':
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+        times = measure.alternate(
+            {'stock': forward(stage1), 'calibrated': forward(stage2),
+             'copy': forward(copy1)}, 3 * args.rounds, args.warmup,
+            args.device)
+        feature = seen['feature']
+        heads = {}
+        for name, model in (('stock', stage1), ('calibrated', stage2)):
+            conv = model.decode_head.conv_seg
+
+            def head(conv=conv):
+                with measure.autocast(args.device, args.amp):
+                    return conv(feature)
+            heads[name] = head
+        head_times = measure.alternate(heads, 10 * args.rounds, args.warmup,
+                                       args.device)
+    ratio = measure.paired_ratio(times['calibrated'], times['stock'])
+    report.row('inference, whole model (ms)',
+               1e3 * measure.median(times['stock']),
+               1e3 * measure.median(times['calibrated']), ratio, 1.01,
+               'inference')
+    report.row('  same, stock vs a copy (noise)',
+               1e3 * measure.median(times['stock']),
+               1e3 * measure.median(times['copy']),
+               measure.paired_ratio(times['copy'], times['stock']))
+    report.row(f'conv_seg alone, {tuple(feature.shape)} (ms)',
+               1e3 * measure.median(head_times['stock']),
+               1e3 * measure.median(head_times['calibrated']),
+               measure.paired_ratio(head_times['calibrated'],
+                                    head_times['stock']), key='head')
+    extra = (measure.median(head_times['calibrated'])
+             - measure.median(head_times['stock']))
+    report.note(f'The calibration costs {1e3 * extra:.3f} ms per inference '
+                f'(head timings) = {100 * extra / measure.median(times["stock"]):.2f}'
+                '% of the stock model\'s.')
+    report.write()
 
 
 if __name__ == '__main__':

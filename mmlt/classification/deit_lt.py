@@ -146,12 +146,25 @@ class DeiTLTClsHead(DeiTClsHead):
         if teacher_logits is None:
             teacher_logits = scores.argmax(1) if soft else torch.cat(
                 [s.gt_label for s in data_samples])
-        weights = self.drw_weights if self.drw else None
+        weights = self._drw_weights_like(dist_logits) if self.drw else None
         loss_dist = hard_distillation_loss(dist_logits, teacher_logits,
                                            weights)
         return dict(
             loss_cls=self.cls_weight * loss_cls,
             loss_dist=self.dist_weight * loss_dist)
+
+    def _drw_weights_like(self, logits: torch.Tensor) -> torch.Tensor:
+        """The DRW weights on the logits' device, copied there once: a copy
+        from host memory in every step would wait for the GPU's queue."""
+        weights = self.drw_weights
+        if weights.device == logits.device:
+            return weights
+        cached = getattr(self, '_drw_weights_device', None)
+        if (cached is None or cached[0] is not weights
+                or cached[1].device != logits.device):
+            cached = (weights, weights.to(logits.device))
+            self._drw_weights_device = cached
+        return cached[1]
 
     def predict(self,
                 feats,
@@ -201,7 +214,15 @@ class DeiTLTClassifier(ImageClassifier):
             ``init_weights()``; ``img_size`` (int or (h, w)) the teacher's
             input resolution, None for the student's; ``resize_antialias``
             (default False) low-pass filters a downscale, which DeiT-LT's
-            public code does not (plain bicubic ``F.interpolate``). None:
+            public code does not (plain bicubic ``F.interpolate``);
+            ``channels_last`` (default None: on a GPU) runs the teacher in
+            the channels-last memory format (cuDNN's fast layout for bf16
+            convolutions; the same results to rounding); ``compile``
+            (default False) wraps its forward in ``torch.compile``: True, or
+            a dict of ``torch.compile`` arguments, e.g.
+            ``dict(mode='reduce-overhead')`` to capture it in CUDA graphs
+            (fewer kernel launches for a small teacher). The teacher runs
+            under the student's autocast (an ``AmpOptimWrapper``). None:
             no teacher (the DIST head learns the labels; for ablations and
             benchmarks).
     """
@@ -231,6 +252,8 @@ class DeiTLTClassifier(ImageClassifier):
         self.teacher_checkpoint = None
         self.teacher_size = None
         self.teacher_resize_antialias = False
+        self.teacher_channels_last = None
+        self.teacher_compile = None
         self.teacher_loaded = False
         # A plain attribute outside nn.Module's bookkeeping: see module doc.
         self.__dict__['_teacher'] = None
@@ -244,13 +267,24 @@ class DeiTLTClassifier(ImageClassifier):
     def _build_teacher(self, teacher: dict) -> None:
         teacher = dict(teacher)
         unknown = set(teacher) - {'config', 'checkpoint', 'img_size',
-                                  'resize_antialias'}
-        if unknown or 'config' not in teacher:
+                                  'resize_antialias', 'channels_last',
+                                  'compile'}
+        compile_cfg = teacher.get('compile', False)
+        if compile_cfg is True:
+            compile_cfg = {}
+        if unknown or 'config' not in teacher or not (
+                compile_cfg in (False, None) or isinstance(compile_cfg, dict)):
             raise ValueError(
                 'DeiTLTClassifier: teacher must be dict(config=<config file '
                 f'or model dict>, checkpoint=<file>, img_size=<int, (h, w) or '
-                f'None>, resize_antialias=<bool, default False>), got keys '
-                f'{sorted(teacher)}.')
+                f'None>, resize_antialias=<bool, default False>, '
+                'channels_last=<bool or None (default: on a GPU)>, '
+                'compile=<bool or dict of torch.compile arguments, default '
+                f'False>), got keys {sorted(teacher)}, compile='
+                f'{teacher.get("compile", False)!r}.')
+        self.teacher_channels_last = teacher.get('channels_last')
+        self.teacher_compile = (None if compile_cfg in (False, None) else
+                                dict(compile_cfg))
         config = teacher['config']
         if isinstance(config, str):
             cfg = Config.fromfile(config)
@@ -372,10 +406,8 @@ class DeiTLTClassifier(ImageClassifier):
                 antialias=self.teacher_resize_antialias)
         s_mean, s_std, s_rgb = _norm_params(self.data_preprocessor)
         t_mean, t_std, t_rgb = _norm_params(self.teacher.data_preprocessor)
-        same = (s_rgb == t_rgb and (s_mean is None) == (t_mean is None) and (
-            s_mean is None or (torch.equal(s_mean, t_mean.to(s_mean))
-                               and torch.equal(s_std, t_std.to(s_std)))))
-        if same:
+        if self._same_normalisation(s_mean, s_std, s_rgb, t_mean, t_std,
+                                    t_rgb):
             return x
         if s_mean is not None:
             x = x * s_std + s_mean
@@ -385,6 +417,35 @@ class DeiTLTClassifier(ImageClassifier):
             x = (x - t_mean.to(x)) / t_std.to(x)
         return x
 
+    def _same_normalisation(self, s_mean, s_std, s_rgb, t_mean, t_std,
+                            t_rgb) -> bool:
+        """Whether student and teacher normalise alike; compared once per
+        set of mean / std tensors (``torch.equal`` on a GPU waits for it)."""
+        key = tuple(None if t is None else id(t)
+                    for t in (s_mean, s_std, t_mean, t_std)) + (s_rgb, t_rgb)
+        cached = self.__dict__.get('_teacher_norm_same')
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        same = (s_rgb == t_rgb and (s_mean is None) == (t_mean is None) and (
+            s_mean is None or (torch.equal(s_mean, t_mean.to(s_mean))
+                               and torch.equal(s_std, t_std.to(s_std)))))
+        # the tensors are kept alive with the key, so their ids stay theirs
+        self.__dict__['_teacher_norm_same'] = (
+            key, same, (s_mean, s_std, t_mean, t_std))
+        return same
+
+    def _teacher_forward(self):
+        """The teacher, or its ``torch.compile`` (built on first use)."""
+        if self.teacher_compile is None:
+            return self.teacher
+        compiled = self.__dict__.get('_teacher_compiled')
+        if compiled is None or compiled[0] is not self.teacher:
+            # outside the module tree, as the teacher (module doc)
+            compiled = (self.teacher,
+                        torch.compile(self.teacher, **self.teacher_compile))
+            self.__dict__['_teacher_compiled'] = compiled
+        return compiled[1]
+
     @torch.no_grad()
     def teacher_logits(self, inputs: torch.Tensor) -> torch.Tensor:
         if not self.teacher_loaded:
@@ -393,7 +454,17 @@ class DeiTLTClassifier(ImageClassifier):
                 'init_weights() or load_teacher() (mmengine\'s runner calls '
                 'init_weights() before training).')
         self.teacher.eval()
-        return self.teacher(self.teacher_inputs(inputs), mode='tensor')
+        x = self.teacher_inputs(inputs)
+        channels_last = self.teacher_channels_last
+        if channels_last is None:
+            channels_last = x.is_cuda
+        if channels_last and x.dim() == 4:
+            if self.__dict__.get('_teacher_channels_last') is not \
+                    self.teacher:
+                self.teacher.to(memory_format=torch.channels_last)
+                self.__dict__['_teacher_channels_last'] = self.teacher
+            x = x.contiguous(memory_format=torch.channels_last)
+        return self._teacher_forward()(x, mode='tensor')
 
     def loss(self, inputs: torch.Tensor,
              data_samples: List[DataSample]) -> dict:

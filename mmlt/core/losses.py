@@ -81,12 +81,19 @@ def grw_kl_loss(logits: Tensor,
         if ignore_index is not None:
             valid = target != ignore_index
         safe_target = torch.where(valid, target, torch.zeros_like(target))
-        if ((safe_target < 0) | (safe_target >= logits.size(1))).any():
-            bad = safe_target[(safe_target < 0) |
-                              (safe_target >= logits.size(1))]
-            raise ValueError(
-                f'label {bad[0].item()} is outside [0, {logits.size(1)}) '
+        invalid = (safe_target < 0) | (safe_target >= logits.size(1))
+        try:
+            # No host read of the check (on a GPU it would wait for the
+            # device every step): an asynchronous device-side assertion,
+            # which on a CPU raises here.
+            torch._assert_async(
+                ~invalid.any(), f'a label is outside [0, {logits.size(1)}) '
                 f'and is not the ignore index {ignore_index}.')
+        except RuntimeError:
+            raise ValueError(
+                f'label {safe_target[invalid][0].item()} is outside '
+                f'[0, {logits.size(1)}) and is not the ignore index '
+                f'{ignore_index}.') from None
         nll = -log_prob.gather(1, safe_target.unsqueeze(1)).squeeze(1)
         reference_mass = class_weights[safe_target] * valid
         loss = reference_mass * nll

@@ -37,6 +37,35 @@ def _loss_terms(outputs: Dict) -> Dict[str, torch.Tensor]:
             if 'loss' in k and isinstance(v, torch.Tensor)}
 
 
+def _logged_counts(runner) -> Optional[Dict[str, int]]:
+    """How many values each ``train/*`` scalar of the message hub holds."""
+    hub = getattr(runner, 'message_hub', None)
+    scalars = getattr(hub, 'log_scalars', None)
+    if not isinstance(scalars, dict):
+        return None
+    return {k: len(v.data[0]) for k, v in scalars.items()
+            if k.startswith('train/')}
+
+
+def _logged_this_iter(runner, before: Optional[Dict[str, int]],
+                      terms: Dict[str, torch.Tensor]) -> Optional[List[float]]:
+    """The values of ``terms`` as mmengine's ``RuntimeInfoHook`` (priority
+    VERY_HIGH, before ``FiniteLossHook``) logged them this iteration: floats
+    it has already read to the host, so checking them needs no host-device
+    synchronisation of its own. None unless every term gained exactly one
+    value since ``before_train_iter`` (then the tensors are read)."""
+    after = _logged_counts(runner)
+    if before is None or after is None:
+        return None
+    values = []
+    for key in terms:
+        name = f'train/{key}'
+        if name not in after or after[name] != before.get(name, 0) + 1:
+            return None
+        values.append(float(runner.message_hub.log_scalars[name].current()))
+    return values
+
+
 def _sample_paths(data_batch, limit: int = 8) -> List[str]:
     """Image / label-map paths of a batch, for the error message: from the
     data samples' metainfo (OpenMMLab's pseudo_collate), or a collated
@@ -97,6 +126,11 @@ class FiniteLossHook(Hook):
 
     def __init__(self, check_weights: bool = True):
         self.check_weights = check_weights
+        self._scalars_before = None
+
+    def before_train_iter(self, runner, batch_idx: int,
+                          data_batch=None) -> None:
+        self._scalars_before = _logged_counts(runner)
 
     def after_train_iter(self,
                          runner,
@@ -107,7 +141,11 @@ class FiniteLossHook(Hook):
         if not terms:  # a train_step that returns no losses: nothing to check
             return
         total = terms.get('loss')
-        if total is not None:
+        checked = {'loss': total} if total is not None else terms
+        logged = _logged_this_iter(runner, self._scalars_before, checked)
+        if logged is not None:  # no host-device synchronisation
+            local_bad = not all(math.isfinite(v) for v in logged)
+        elif total is not None:
             local_bad = not bool(torch.isfinite(total.detach()).all())
         else:
             local_bad = not all(
