@@ -114,13 +114,7 @@ def main():
     stage2, optim2 = trainer(args, 2, source=stage1)
     steps = {1: lambda: stage1.train_step(dict(batch), optim1),
              2: lambda: stage2.train_step(dict(batch), optim2)}
-    times = measure.alternate(steps, args.rounds, args.warmup, args.device)
-    mem = {k: measure.peak_memory(fn, args.device) for k, fn in steps.items()}
-    report.row('train step time (s)', measure.median(times[1]),
-               measure.median(times[2]),
-               measure.paired_ratio(times[2], times[1]), 0.5, 'time')
-    report.row('train step peak memory (MiB)', mem[1] / 2**20,
-               mem[2] / 2**20, mem[2] / mem[1], 0.6, 'memory')
+    measure.compare_train_steps(report, steps, args)
 
     # 2. inference: same weights, identity calibration, eval mode
     stock = build(args.arch, 1, args.device)

@@ -217,13 +217,7 @@ def main():
         return lambda: model.train_step(copy.copy(batch), optim)
 
     steps = {1: step(m1, o1), 2: step(m2, o2)}
-    times = measure.alternate(steps, args.rounds, args.warmup, args.device)
-    mem = {k: measure.peak_memory(fn, args.device) for k, fn in steps.items()}
-    report.row('train step time (s)', measure.median(times[1]),
-               measure.median(times[2]),
-               measure.paired_ratio(times[2], times[1]), 0.5, 'time')
-    report.row('train step peak memory (MiB)', mem[1] / 2**20,
-               mem[2] / 2**20, mem[2] / mem[1], 0.6, 'memory')
+    measure.compare_train_steps(report, steps, args)
 
     # Inference: the stock classifier (stage 1) vs the calibrated one, on
     # the same weights. The training rounds above changed all of stage 1 but

@@ -194,6 +194,19 @@ def peak_memory(fn: Callable[[], object], device: str) -> int:
     return peak
 
 
+def compare_train_steps(report, steps: Dict[int, Callable[[], object]],
+                        args) -> None:
+    """The stage-2 step (``steps[2]``) against stage 1's (``steps[1]``):
+    time, alternating rounds, and peak memory, as two report rows with the
+    targets (time 0.5x, memory 0.6x) every benchmark shares."""
+    times = alternate(steps, args.rounds, args.warmup, args.device)
+    mem = {k: peak_memory(fn, args.device) for k, fn in steps.items()}
+    report.row('train step time (s)', median(times[1]), median(times[2]),
+               paired_ratio(times[2], times[1]), 0.5, 'time')
+    report.row('train step peak memory (MiB)', mem[1] / 2**20,
+               mem[2] / 2**20, mem[2] / mem[1], 0.6, 'memory')
+
+
 class Report:
     """Rows of one benchmark: two variants, their ratio and its target;
     printed as a table, written as JSON for ``run_all.py``."""

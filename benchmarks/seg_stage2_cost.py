@@ -110,13 +110,7 @@ def main():
     stage2.train()
     steps = {1: lambda: stage1.train_step(dict(data), optim1),
              2: lambda: stage2.train_step(dict(data), optim2)}
-    times = measure.alternate(steps, args.rounds, args.warmup, args.device)
-    mem = {k: measure.peak_memory(fn, args.device) for k, fn in steps.items()}
-    report.row('train step time (s)', measure.median(times[1]),
-               measure.median(times[2]),
-               measure.paired_ratio(times[2], times[1]), 0.5, 'time')
-    report.row('train step peak memory (MiB)', mem[1] / 2**20,
-               mem[2] / 2**20, mem[2] / mem[1], 0.6, 'memory')
+    measure.compare_train_steps(report, steps, args)
 
     # Inference: the stage-1 weights in both, identity calibration.
     stage2.load_state_dict(stage1.state_dict(), strict=False)
