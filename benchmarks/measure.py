@@ -4,8 +4,9 @@ benchmarks and ``run_all.py`` report the same quantities).
 Time
     The variants compared (stage 1 / stage 2, stock / calibrated head, with /
     without the teacher) run in alternation in one process, on the same
-    batch, after ``warmup`` untimed rounds; the order flips every round, so
-    neither always runs on the other's caches. Each run is timed with
+    batch, after ``warmup`` untimed rounds; the order rotates every round,
+    so that each runs in each position equally often (a fixed order, or
+    one that only flips, favours whichever repeats on its own caches). Each run is timed with
     ``time.perf_counter`` between two ``torch.cuda.synchronize()`` on a GPU.
     A ratio is the median of the per-round ratios (each pair ran back to
     back, under about the same load from other processes), a time the median
@@ -143,7 +144,7 @@ def optim_wrapper_cfg(optimizer: dict, amp: str, **kwargs) -> dict:
 def alternate(fns: Dict[str, Callable[[], object]], rounds: int,
               warmup: int, device: str) -> Dict[str, List[float]]:
     """Seconds of each of ``rounds`` runs of each function, interleaved
-    (the order flips every round) after ``warmup`` untimed rounds."""
+    (the order rotates every round) after ``warmup`` untimed rounds."""
     names = list(fns)
     for _ in range(warmup):
         for name in names:
@@ -151,7 +152,9 @@ def alternate(fns: Dict[str, Callable[[], object]], rounds: int,
     sync(device)
     times = {name: [] for name in names}
     for i in range(rounds):
-        for name in (names if i % 2 == 0 else names[::-1]):
+        # rotate the order: each function in each position equally often,
+        # and (with 3) none twice in a row, i.e. on its own warm caches
+        for name in names[i % len(names):] + names[:i % len(names)]:
             sync(device)
             start = time.perf_counter()
             fns[name]()
