@@ -106,21 +106,19 @@ class _Iteration:
     FiniteLossHook."""
 
     def __init__(self, model, optim, data):
-        from mmengine.hooks import RuntimeInfoHook
         from mmengine.logging import MessageHub
 
         from mmlt.engine.hooks import FiniteLossHook
         self.model, self.optim, self.data = model, optim, data
         self.hub = MessageHub.get_instance(f'host_syncs_{id(self)}')
         self.runner = SimpleNamespace(message_hub=self.hub, iter=0)
-        self.runtime = RuntimeInfoHook()
         self.finite = FiniteLossHook()
 
     def __call__(self):
         self.finite.before_train_iter(self.runner, 0, self.data)
         outputs = self.model.train_step(copy.copy(self.data), self.optim)
-        # RuntimeInfoHook.after_train_iter, without its runner bookkeeping
-        self.runtime  # noqa: B018  (documented above)
+        # RuntimeInfoHook.after_train_iter (priority VERY_HIGH: before
+        # FiniteLossHook), without its runner bookkeeping
         for key, value in outputs.items():
             self.hub.update_scalar(f'train/{key}', value)
         self.finite.after_train_iter(self.runner, 0, self.data, outputs)
@@ -165,14 +163,15 @@ def deit_student(device, drw):
     from mmengine.registry import init_default_scope
     init_default_scope('mmpretrain')
     args = _args(device, student='demo', size=32, patch=4)
-    tmp = tempfile.mkdtemp(prefix='host_syncs_')
-    ckpt = osp.join(tmp, 'teacher.pth')
     from mmpretrain.registry import MODELS
-    torch.save(dict(state_dict=MODELS.build(bench.teacher_cfg(8))
-                    .state_dict()), ckpt)
-    teacher = dict(config=bench.teacher_cfg(8), checkpoint=ckpt,
-                   img_size=32)
-    model, optim = bench.build(bench.student_cfg(teacher, args), args)
+    with tempfile.TemporaryDirectory(prefix='host_syncs_') as tmp:
+        ckpt = osp.join(tmp, 'teacher.pth')
+        torch.save(dict(state_dict=MODELS.build(bench.teacher_cfg(8))
+                        .state_dict()), ckpt)
+        teacher = dict(config=bench.teacher_cfg(8), checkpoint=ckpt,
+                       img_size=32)
+        # init_weights() loads the teacher: the file is not needed after
+        model, optim = bench.build(bench.student_cfg(teacher, args), args)
     if drw:
         model.set_drw(True)
         model.head.set_drw(True)
