@@ -29,7 +29,16 @@ CONFIGS = sorted(
     [p for p in (REPO / 'configs' / 'demo').glob('cls_*.py')])
 FULL = [p for p in CONFIGS
         if 'model' in load(p) and 'train_dataloader' in load(p)]
-STAGE2 = [p for p in FULL if load(p).get('runner_type') == 'DisAlignRunner']
+STAGE2 = [p for p in FULL if load(p).get('runner_type') == 'DisAlignRunner'
+          and load(p).model.head.type.startswith('DisAlign')]
+# the decoupled baselines' stage-2 configs: the new keys each adds to a
+# stage-1 checkpoint (none for the post-hoc ones)
+BASELINE_KEYS = {
+    'LogitAdjustedLinearClsHead': [], 'LogitAdjustedCosineLinearClsHead': [],
+    'TauNormLinearClsHead': [], 'LWSLinearClsHead': ['head.fc.calibration.scale'],
+    'RetrainedLinearClsHead': ['head.fc.retrained.bias',
+                               'head.fc.retrained.weight']}
+BASELINES = [p for p in FULL if load(p).model.head.type in BASELINE_KEYS]
 
 
 def name(path):
@@ -40,10 +49,10 @@ def build_model(cfg):
     from mmpretrain.registry import MODELS
     init_default_scope('mmpretrain')
     model = copy.deepcopy(cfg.model)
-    loss = model.head.loss
-    if loss.get('frequency_file'):  # the real data is not here
-        loss.pop('frequency_file')
-        loss.class_counts = list(range(model.head.num_classes, 0, -1))
+    for part in (model.head.loss, model.head):
+        if part.get('frequency_file'):  # the real data is not here
+            part.pop('frequency_file')
+            part.class_counts = list(range(model.head.num_classes, 0, -1))
     return MODELS.build(model)
 
 
@@ -127,6 +136,43 @@ def test_cifar_lt_config_counts_and_groups(path):
         (100, 100): (35, 35, 30), (100, 50): (41, 41, 18),
     }[classes, ratio]
     assert sizes == dict(zip(('many', 'medium', 'few'), expected))
+
+
+def test_the_baseline_configs_exist():
+    names = {name(p) for p in BASELINES}
+    for method in ('logit-adjustment', 'tau-norm', 'crt', 'lws'):
+        assert f'demo/cls_{method}' in names
+    assert {'imagenet_lt/resnet50_logit-adjustment_imagenet-lt',
+            'imagenet_lt/resnet50_tau-norm_imagenet-lt',
+            'imagenet_lt/resnet50_crt_8xb32-10e_imagenet-lt',
+            'imagenet_lt/resnet50_lws_8xb32-10e_imagenet-lt'} <= names
+
+
+@pytest.mark.parametrize('path', BASELINES, ids=name)
+def test_baseline_config_fits_its_stage1(path):
+    cfg = load(path)
+    head = cfg.model.head.type
+    assert cfg.runner_type == 'DisAlignRunner'
+    if BASELINE_KEYS[head]:  # cRT / LWS: class-balanced, cross-entropy
+        assert cfg.train_dataloader.sampler.type == 'ClassBalancedSampler'
+        assert cfg.model.head.loss.type == 'CrossEntropyLoss'
+        match = re.fullmatch(r'work_dirs/(demo/)?([\w.-]+)/epoch_(\d+)\.pth',
+                             cfg.load_from)
+        stage1 = load(REPO / 'configs' / (
+            'demo' if match[1] else path.parent.name) / f'{match[2]}.py')
+        assert int(match[3]) == stage1.train_cfg.max_epochs
+    else:  # post hoc: tau named, so that choose_tau.py can write it back
+        assert 'tau' in cfg.model.head
+    # the same model with the stock head: what stage 1 trained
+    stock = copy.deepcopy(cfg)
+    stock.model.head = dict(
+        type='CosineLinearClsHead' if 'Cosine' in head else 'LinearClsHead',
+        num_classes=cfg.model.head.num_classes,
+        in_channels=cfg.model.head.in_channels,
+        loss=dict(type='CrossEntropyLoss'))
+    new, unexpected = check_stage1_state_dict(
+        build_model(cfg), build_model(stock).state_dict())
+    assert sorted(new) == BASELINE_KEYS[head] and unexpected == []
 
 
 def test_demo_stage2_defaults_to_the_demo_stage1_checkpoint():

@@ -68,9 +68,10 @@ def build(cfg):
     model_cfg = cfg.model.copy()
     model_cfg.backbone.init_cfg = None
     for head in bbox_heads(model_cfg):
-        if head.loss_cls.type == 'GRWKLLoss':
-            head.loss_cls.pop('frequency_file')
-            head.loss_cls.class_counts = list(range(head.num_classes, 0, -1))
+        for part in (head.loss_cls, head.get('cls_predictor_cfg') or {}):
+            if part.get('frequency_file'):
+                part.pop('frequency_file')
+                part.class_counts = list(range(head.num_classes, 0, -1))
     return MODELS.build(model_cfg)
 
 
@@ -119,6 +120,32 @@ def test_lvis_stage2_is_the_papers(name):
         'annotations/lvis_v1_train.json'
     assert cfg.param_scheduler[-1].end == 9000
     assert cfg.default_hooks.checkpoint.interval == 9000
+
+
+@pytest.mark.parametrize('name, classifier, new', [
+    ('mask-rcnn_r50_fpn_logit-adjustment_lvis-v1.py', 'LogitAdjustedLinear',
+     []),
+    ('mask-rcnn_r50_fpn_tau-norm_lvis-v1.py', 'TauNormLinear', []),
+    ('mask-rcnn_r50_fpn_crt_9k_lvis-v1.py', 'RetrainedLinear',
+     ['roi_head.bbox_head.fc_cls.retrained.bias',
+      'roi_head.bbox_head.fc_cls.retrained.weight']),
+])
+def test_lvis_baselines_fit_the_stock_stage1(name, classifier, new):
+    cfg = load(name)
+    assert cfg.runner_type == 'DisAlignRunner'
+    head = cfg.model.roi_head.bbox_head
+    assert head.cls_predictor_cfg.type == classifier
+    if new:  # cRT: the paper's stage-2 schedule, class-aware sampling, CE
+        assert cfg.train_cfg.max_iters == 9000
+        assert cfg.train_dataloader.sampler.type == 'ClassAwareSampler'
+        assert head.loss_cls.type == 'CrossEntropyLoss'
+    else:
+        assert 'tau' in head.cls_predictor_cfg
+    stock = build_named(
+        'mmdet::lvis/mask-rcnn_r50_fpn_sample1e-3_ms-1x_lvis-v1.py')
+    got, unexpected = check_stage1_state_dict(build_named(name),
+                                              stock.state_dict())
+    assert sorted(got) == new and unexpected == []
 
 
 def test_lvis_stage1_variants():

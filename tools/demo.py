@@ -4,13 +4,21 @@ It builds the data (real MNIST digits in the layouts of ImageNet-LT, LVIS v1
 and ADE20K). For each DisAlign task (seg, det, cls) it computes the class
 frequencies with ``tools/analysis/class_frequency.py``, trains stage 1 and
 DisAlign stage 2 with ``tools/train.py``, tests both with ``tools/test.py``,
-and prints a before/after table. For DeiT-LT (deit) it trains and tests the
+and prints a table. Classification also compares the decoupled baselines
+from the same stage-1 checkpoint: logit adjustment and tau-norm (post hoc,
+tau chosen on the val split with ``tools/analysis/choose_tau.py``, then
+tested once), cRT and LWS (trained like DisAlign stage 2). For DeiT-LT (deit) it trains and tests the
 CNN teacher, the distilled student with the teacher in the loop, and a plain
 DeiT on the same data and schedule, and prints the CLS / DIST / average
 accuracy, overall and many / medium / few. Everything runs on a CPU.
 
     python tools/demo.py                  # every task
     python tools/demo.py --tasks seg      # one task
+    python tools/demo.py --tasks cls --seeds 0 1 2   # stage 2 over 3 seeds
+
+With ``--seeds``, every trained stage 2 (DisAlign, cRT, LWS) runs once per
+seed from the same stage-1 checkpoint and the table shows mean +- std
+(``benchmarks/compare_methods.py`` runs that and writes the table).
 
 Each tool's output goes to a log file in its work dir; while a model trains or
 tests, the demo shows its progress (epoch or iteration, time left) from
@@ -24,6 +32,8 @@ import re
 import subprocess
 import sys
 import time
+
+import numpy as np
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -61,11 +71,11 @@ def det_frequency():
 
 
 def plot_cls(metrics_files):
-    """Per-class accuracy against training frequency, before and after."""
+    """Per-class accuracy against training frequency, one line per method
+    (the first seed of the trained ones)."""
     out = f'{WORK}/cls_accuracy.png'
     run([sys.executable, 'tools/analysis/plot_class_accuracy.py', 'accuracy',
-         *metrics_files, '--labels', 'stage 1', 'DisAlign stage 2',
-         'cosine stage 1', 'DisAlign* (cosine) stage 2',
+         *metrics_files.values(), '--labels', *metrics_files,
          '--frequency', f'{DATA}/cls/image_frequency.json', '-o', out],
         f'{ROOT}/{WORK}/cls_plot.log')
     print(f'[cls] per-class accuracy plot: {out}')
@@ -77,15 +87,32 @@ def load_stage1(name, variant=''):
         f'load_from={last_checkpoint(f"{WORK}/{name}_stage1{variant}")}']
 
 
-def disalign_task(name, title, rows, **extra):
-    """Stage 1, then DisAlign stage 2 from its checkpoint; a before/after
-    table of ``rows`` (label, key in tools/test.py's metrics)."""
+def stage1_checkpoint(name, variant=''):
+    return lambda: last_checkpoint(f'{WORK}/{name}_stage1{variant}')
+
+
+def train_run(run, config, options=None, seeded=False):
+    """A run trained with tools/train.py, then tested; ``seeded``: once per
+    --seeds value (a stage 2 from a fixed stage-1 checkpoint)."""
+    return dict(run=run, config=config, options=options, seeded=seeded)
+
+
+def post_hoc_run(run, config, checkpoint):
+    """A post-hoc method: tau chosen on val, then tested on ``checkpoint``
+    (the stage-1 one) once."""
+    return dict(run=run, config=config, checkpoint=checkpoint)
+
+
+def disalign_task(name, title, metrics, **extra):
+    """Stage 1, then DisAlign stage 2 from its checkpoint; a table of
+    ``metrics`` (label, key in tools/test.py's metrics)."""
     return dict(
         title=title,
-        runs=[('stage1', f'configs/demo/{name}_stage1.py', None),
-              ('stage2', f'configs/demo/{name}_stage2.py', load_stage1(name))],
-        columns=[('stage 1', 'stage1', ''), ('DisAlign', 'stage2', '')],
-        rows=rows,
+        runs=[train_run('stage1', f'configs/demo/{name}_stage1.py'),
+              train_run('stage2', f'configs/demo/{name}_stage2.py',
+                        load_stage1(name), seeded=True)],
+        methods=[('stage 1', 'stage1', ''), ('DisAlign', 'stage2', '')],
+        metrics=metrics,
         **extra)
 
 
@@ -95,21 +122,21 @@ def deit_teacher():
             f'{last_checkpoint(f"{WORK}/deit_teacher")}']
 
 
-# Each task: its runs (name, config, extra --cfg-options), the frequency file
-# its losses read, and its table: columns (label, run, metric prefix) and
-# rows (label, metric key after the prefix).
+# Each task: its runs (train_run / post_hoc_run), the frequency file its
+# losses read, and its table: one row per method (label, run, metric
+# prefix), one column per metric (label, key after the prefix).
+CLS = 'configs/demo/cls'
 TASKS = {
     'seg':
     disalign_task(
         'seg',
-        'Semantic segmentation: FCN (ResNet-18/16) + DisAlign, LT-Digits val',
+        'Semantic segmentation: FCN (ResNet-18/16) + DisAlign, LT-Digits val'
+        ' (head: background, body: digits 0-4, tail: digits 5-9)',
         frequency=seg_frequency,
-        rows=[('mIoU', 'mIoU'), ('mAcc', 'mAcc'),
-              ('mIoU head (background)', 'mIoU_head'),
-              ('mIoU body (digits 0-4)', 'mIoU_body'),
-              ('mIoU tail (digits 5-9)', 'mIoU_tail'),
-              ('mAcc head', 'mAcc_head'), ('mAcc body', 'mAcc_body'),
-              ('mAcc tail', 'mAcc_tail')]),
+        metrics=[('mIoU', 'mIoU'), ('mAcc', 'mAcc'),
+                 ('IoU head', 'mIoU_head'), ('IoU body', 'mIoU_body'),
+                 ('IoU tail', 'mIoU_tail'), ('Acc head', 'mAcc_head'),
+                 ('Acc body', 'mAcc_body'), ('Acc tail', 'mAcc_tail')]),
     'det':
     disalign_task(
         'det',
@@ -118,40 +145,59 @@ TASKS = {
         frequency=det_frequency,
         # LVIS's rare / common / frequent split by train images per
         # category: 1-10 / 11-100 / > 100
-        rows=[(f'{kind} {ap}', f'lvis/{key}_{ap}')
-              for kind, key in (('box', 'bbox'), ('mask', 'segm'))
-              for ap in ('AP', 'APr', 'APc', 'APf')],
+        metrics=[(f'{kind} {ap}', f'lvis/{key}_{ap}')
+                 for kind, key in (('box', 'bbox'), ('mask', 'segm'))
+                 for ap in ('AP', 'APr', 'APc', 'APf')],
         scale=100),  # LVISMetric reports fractions
     'cls':
     dict(
-        title='Classification: ResNet-8 + DisAlign, dot-product and cosine '
-        'classifiers, LT-Digits test, top-1 %',
-        runs=[('stage1', 'configs/demo/cls_stage1.py', None),
-              ('stage2', 'configs/demo/cls_stage2.py', load_stage1('cls')),
-              ('stage1_cosine', 'configs/demo/cls_stage1_cosine.py', None),
-              ('stage2_cosine', 'configs/demo/cls_stage2_cosine.py',
-               load_stage1('cls', '_cosine'))],
-        columns=[('stage 1', 'stage1', ''), ('DisAlign', 'stage2', ''),
-                 ('cos st. 1', 'stage1_cosine', ''),
-                 ('DisAlign*', 'stage2_cosine', '')],
+        title='Classification: ResNet-8, DisAlign and the decoupled '
+        'baselines from one stage-1 checkpoint (cosine: its own stage 1), '
+        'LT-Digits test, balanced top-1 %; many > 100, medium 20-100, '
+        'few < 20 training images',
+        runs=[train_run('stage1', f'{CLS}_stage1.py'),
+              train_run('disalign', f'{CLS}_stage2.py', load_stage1('cls'),
+                        seeded=True),
+              post_hoc_run('logit_adjustment', f'{CLS}_logit-adjustment.py',
+                           stage1_checkpoint('cls')),
+              post_hoc_run('tau_norm', f'{CLS}_tau-norm.py',
+                           stage1_checkpoint('cls')),
+              train_run('crt', f'{CLS}_crt.py', load_stage1('cls'),
+                        seeded=True),
+              train_run('lws', f'{CLS}_lws.py', load_stage1('cls'),
+                        seeded=True),
+              train_run('stage1_cosine', f'{CLS}_stage1_cosine.py'),
+              train_run('disalign_cosine', f'{CLS}_stage2_cosine.py',
+                        load_stage1('cls', '_cosine'), seeded=True),
+              post_hoc_run('logit_adjustment_cosine',
+                           f'{CLS}_logit-adjustment_cosine.py',
+                           stage1_checkpoint('cls', '_cosine'))],
+        methods=[('stage 1', 'stage1', ''), ('DisAlign', 'disalign', ''),
+                 ('logit adjustment', 'logit_adjustment', ''),
+                 ('tau-norm', 'tau_norm', ''), ('cRT', 'crt', ''),
+                 ('LWS', 'lws', ''), ('cosine stage 1', 'stage1_cosine', ''),
+                 ('DisAlign* (cosine)', 'disalign_cosine', ''),
+                 ('cosine + logit adj.', 'logit_adjustment_cosine', '')],
         frequency=cls_frequency,
         after=plot_cls,
-        rows=[('top-1', 'lt/top1'), ('many (> 100 images)', 'lt/many'),
-              ('medium (20-100)', 'lt/medium'), ('few (< 20)', 'lt/few')]),
+        metrics=[('top-1', 'lt/top1'), ('many', 'lt/many'),
+                 ('medium', 'lt/medium'), ('few', 'lt/few')]),
     'deit':
     dict(
         title='DeiT-LT: tiny ViT student, ResNet-8 teacher (LDAM + DRW + '
-        'SAM), LT-Digits test, top-1 %',
-        runs=[('teacher', 'configs/demo/deit_teacher.py', None),
-              ('student', 'configs/demo/deit_student.py', deit_teacher),
-              ('plain', 'configs/demo/deit_plain.py', None)],
-        columns=[('teacher', 'teacher', 'lt/'),
+        'SAM), LT-Digits test, top-1 %; many: digits 0-2, medium 3-6, '
+        'few 7-9',
+        runs=[train_run('teacher', 'configs/demo/deit_teacher.py'),
+              train_run('student', 'configs/demo/deit_student.py',
+                        deit_teacher),
+              train_run('plain', 'configs/demo/deit_plain.py')],
+        methods=[('teacher', 'teacher', 'lt/'),
                  ('plain DeiT', 'plain', 'lt/'),
-                 ('LT CLS', 'student', 'lt_cls/'),
-                 ('LT DIST', 'student', 'lt_dist/'),
-                 ('LT avg', 'student', 'lt_avg/')],
-        rows=[('overall', 'top1'), ('many (digits 0-2)', 'many'),
-              ('medium (3-6)', 'medium'), ('few (7-9)', 'few')]),
+                 ('DeiT-LT CLS', 'student', 'lt_cls/'),
+                 ('DeiT-LT DIST', 'student', 'lt_dist/'),
+                 ('DeiT-LT average', 'student', 'lt_avg/')],
+        metrics=[('overall', 'top1'), ('many', 'many'),
+                 ('medium', 'medium'), ('few', 'few')]),
 }
 
 
@@ -235,50 +281,108 @@ def last_checkpoint(work_dir):
         return osp.join(work_dir, f.read().strip())
 
 
-def train_and_test(name, task):
-    """Train and test each run of a task; its test metrics by run."""
-    python = sys.executable
-    metrics, files = {}, []
-    for run_name, config, options in task['runs']:
-        work_dir = f'{WORK}/{name}_{run_name}'
-        cmd = [python, 'tools/train.py', config, '--work-dir', work_dir,
-               '--overwrite']  # the demo's own earlier run
-        if options is not None:
-            cmd += ['--cfg-options', *options()]
+def tool(name, args, log, prefix=None):
+    """tools/<name> with ``args``, its output to ``log``."""
+    run([sys.executable, f'tools/{name}', *args], f'{ROOT}/{log}',
+        Progress(prefix) if prefix else None)
+
+
+def test_once(prefix, config, checkpoint, work_dir, options=()):
+    """tools/test.py on the test split; its metrics file."""
+    out = f'{work_dir}/test_metrics.json'
+    tool('test.py', [config, checkpoint, '--work-dir', work_dir, '--out', out,
+                     '--out-item', 'metrics',
+                     *(['--cfg-options', *options] if options else [])],
+         f'{work_dir}/demo_test.log', prefix)
+    return out
+
+
+def train_then_test(name, spec, seed):
+    """Train a run (with ``randomness.seed=seed`` unless None), test it."""
+    run_name = spec['run'] if seed is None else f'{spec["run"]}_seed{seed}'
+    work_dir = f'{WORK}/{name}_{run_name}'
+    prefix = f'[{name}] {run_name}'
+    options = [] if spec['options'] is None else spec['options']()
+    if seed is not None:
+        options.append(f'randomness.seed={seed}')
+    args = [spec['config'], '--work-dir', work_dir,
+            '--overwrite']  # the demo's own earlier run
+    if options:
+        args += ['--cfg-options', *options]
+    print(f'{prefix}: tools/train.py {" ".join(args)}', flush=True)
+    run([sys.executable, 'tools/train.py', *args],
+        f'{ROOT}/{work_dir}/demo_train.log',
+        Progress(prefix, max_epochs(spec['config'])))
+    return test_once(prefix, spec['config'], last_checkpoint(work_dir),
+                     work_dir)
+
+
+def choose_then_test(name, spec):
+    """A post-hoc method: tau chosen on val, then the test split once."""
+    work_dir = f'{WORK}/{name}_{spec["run"]}'
+    prefix = f'[{name}] {spec["run"]}'
+    checkpoint = spec['checkpoint']()
+    sweep = f'{work_dir}/tau_on_val.json'
+    print(f'{prefix}: tools/analysis/choose_tau.py {spec["config"]} '
+          f'{checkpoint}', flush=True)
+    tool('analysis/choose_tau.py',
+         [spec['config'], checkpoint, '--work-dir', f'{work_dir}/val',
+          '--out', sweep], f'{work_dir}/demo_choose_tau.log')
+    with open(osp.join(ROOT, sweep)) as f:
+        chosen = json.load(f)
+    print(f'{prefix}: tau {chosen["best_tau"]:g} on val '
+          f'({chosen["metric"]})', flush=True)
+    return test_once(prefix, spec['config'], checkpoint, work_dir,
+                     chosen['cfg_options'].split())
+
+
+def train_and_test(name, task, seeds):
+    """Every run of a task; its test metrics by run, a list per run (one
+    entry per seed for the seeded runs)."""
+    metrics, files = {}, {}
+    for spec in task['runs']:
         start = time.time()
-        prefix = f'[{name}] {run_name}'
-        print(f'{prefix}: {" ".join(cmd[1:])}', flush=True)
-        run(cmd, f'{ROOT}/{work_dir}/demo_train.log',
-            Progress(prefix, max_epochs(config)))
-        out = f'{work_dir}/test_metrics.json'
-        run([python, 'tools/test.py', config, last_checkpoint(work_dir),
-             '--work-dir', work_dir, '--out', out, '--out-item', 'metrics'],
-            f'{ROOT}/{work_dir}/demo_test.log', Progress(prefix))
-        with open(osp.join(ROOT, out)) as f:
-            metrics[run_name] = json.load(f)
-        files.append(out)
-        print(f'[{name}] {run_name}: trained and tested in '
-              f'{time.time() - start:.0f} s', flush=True)
+        if 'checkpoint' in spec:
+            outs = [choose_then_test(name, spec)]
+        else:
+            outs = [train_then_test(name, spec, seed) for seed in
+                    (seeds if spec['seeded'] else [None])]
+        metrics[spec['run']] = []
+        for out in outs:
+            with open(osp.join(ROOT, out)) as f:
+                metrics[spec['run']].append(json.load(f))
+        files[spec['run']] = outs[0]
+        print(f'[{name}] {spec["run"]}: done in {time.time() - start:.0f} s',
+              flush=True)
     if 'after' in task:
-        task['after'](files)
+        task['after']({label: files[run] for label, run, _ in
+                       task['methods']})
     return metrics
 
 
-def print_table(task, metrics):
-    """One row per metric, one column per run (and the change when there
-    are two)."""
-    columns = task['columns']
+def table(task, metrics):
+    """The task's table as text: mean (+- std over seeds) per method."""
     scale = task.get('scale', 1)
-    change = len(columns) == 2
-    print(f'\n{task["title"]}')
-    print(f'  {"metric":<26}' + ''.join(f'{label:>11}'
-                                         for label, _, _ in columns) +
-          (f'{"change":>9}' if change else ''))
-    for label, key in task['rows']:
-        values = [metrics[run][prefix + key] * scale
-                  for _, run, prefix in columns]
-        print(f'  {label:<26}' + ''.join(f'{v:>11.2f}' for v in values) +
-              (f'{values[1] - values[0]:>+9.2f}' if change else ''))
+    width = max(len(label) for label, _, _ in task['methods']) + 2
+    seeded = any(len(metrics[run]) > 1 for _, run, _ in task['methods'])
+    cell = 15 if seeded else 10
+    lines = [task['title'],
+             f'  {"method":<{width}}' + ''.join(
+                 f'{label:>{cell}}' for label, _ in task['metrics'])]
+    for label, run, prefix in task['methods']:
+        row = f'  {label:<{width}}'
+        for _, key in task['metrics']:
+            values = np.array([m[prefix + key] for m in metrics[run]],
+                              dtype=float) * scale
+            text = f'{values.mean():.2f}'
+            if len(values) > 1:
+                text += f' +-{values.std():.2f}'
+            row += f'{text:>{cell}}'
+        lines.append(row)
+    if seeded:
+        lines.append('  (+- : std over the stage-2 seeds; post-hoc methods '
+                     'and stage 1 run once)')
+    return '\n'.join(lines)
 
 
 def print_profile(meta):
@@ -300,6 +404,9 @@ def main():
                         default=list(TASKS))
     parser.add_argument('--regenerate', action='store_true',
                         help=f'rebuild {DATA} even if it exists')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0],
+                        help='seeds of the trained stage-2 runs (default 0)')
+    parser.add_argument('--out', help='also write the tables to this file')
     args = parser.parse_args()
     os.chdir(ROOT)
 
@@ -321,9 +428,12 @@ def main():
             run([sys.executable, 'tools/analysis/class_frequency.py',
                  *tool_args], f'{ROOT}/{WORK}/{name}_frequency.log')
             print(f'[{name}] class frequencies: {frequency_file}')
-        results[name] = train_and_test(name, task)
-    for name in args.tasks:
-        print_table(TASKS[name], results[name])
+        results[name] = train_and_test(name, task, args.seeds)
+    tables = [table(TASKS[name], results[name]) for name in args.tasks]
+    print('\n' + '\n\n'.join(tables))
+    if args.out:
+        with open(args.out, 'w') as f:
+            f.write('\n\n'.join(tables) + '\n')
 
 
 if __name__ == '__main__':

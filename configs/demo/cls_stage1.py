@@ -79,7 +79,9 @@ test_dataloader = dict(
 val_evaluator = dict(type='LongTailAccuracy', frequency_file=frequency_file)
 test_evaluator = val_evaluator
 
-max_epochs = 20
+# 60 epochs, chosen on LT-Digits val (seed 0): top-1 60.7 after 20 epochs,
+# 82.3 after 40, 87.0 after 60; the tail classes need the longer schedule.
+max_epochs = 60
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4))
 param_scheduler = dict(

@@ -3,7 +3,7 @@
 # confidence layer sees the normalised feature.
 _base_ = ['./cls_stage2.py']
 
-load_from = 'work_dirs/demo/cls_stage1_cosine/epoch_20.pth'
+load_from = 'work_dirs/demo/cls_stage1_cosine/epoch_60.pth'
 # rho 1.5, the paper's cosine value; on LT-Digits val (seeds 0-2) rho 1.2
 # and 1.5 were within one image: top-1 80.8 and 80.9 on average.
 model = dict(

@@ -23,13 +23,18 @@ from .datasets import (CIFAR10LT, CIFAR100LT, ImageNetLT,  # noqa: E402
                        LongTailListDataset, cifar_lt_counts,
                        exponential_profile)
 from .heads import (CosineLinearClsHead,  # noqa: E402
-                    DisAlignCosineLinearClsHead, DisAlignLinearClsHead)
+                    DisAlignCosineLinearClsHead, DisAlignLinearClsHead,
+                    LogitAdjustedCosineLinearClsHead,
+                    LogitAdjustedLinearClsHead, LWSLinearClsHead,
+                    RetrainedLinearClsHead, TauNormLinearClsHead)
 from .losses import GRWKLLoss  # noqa: E402
 from .metrics import LongTailAccuracy, long_tail_accuracy  # noqa: E402
 
 __all__ = [
     'GRWKLLoss', 'CifarResNet', 'CosineLinearClsHead',
     'DisAlignLinearClsHead', 'DisAlignCosineLinearClsHead',
+    'LogitAdjustedLinearClsHead', 'LogitAdjustedCosineLinearClsHead',
+    'TauNormLinearClsHead', 'LWSLinearClsHead', 'RetrainedLinearClsHead',
     'LongTailListDataset', 'ImageNetLT', 'CIFAR10LT', 'CIFAR100LT',
     'exponential_profile', 'cifar_lt_counts', 'LongTailAccuracy',
     'long_tail_accuracy', 'DeiTLTClassifier', 'DeiTLTClsHead', 'DRWHook',

@@ -13,6 +13,15 @@ All three subclass mmpretrain's ``LinearClsHead`` and only replace its
 
 Stage 2 configs swap the head type, set ``loss=dict(type='GRWKLLoss', ...)``
 and ``runner_type = 'DisAlignRunner'``.
+
+The decoupled baselines, on the same stage-1 checkpoints (only their own
+keys new, if any):
+
+* ``LogitAdjustedLinearClsHead`` / ``LogitAdjustedCosineLinearClsHead``:
+  post-hoc logit adjustment, ``z - tau * log(prior)``;
+* ``TauNormLinearClsHead``: post-hoc tau-normalisation of ``fc``;
+* ``LWSLinearClsHead``: LWS, a learnt scale per class;
+* ``RetrainedLinearClsHead``: cRT, a re-initialised ``fc`` trained alone.
 """
 from typing import Optional
 
@@ -20,6 +29,10 @@ from mmpretrain.models.heads import LinearClsHead
 from mmpretrain.registry import MODELS
 
 from mmlt.core import CosineLinear, DisAlignCosineLinear, DisAlignLinear
+from mmlt.core.classifier_retraining import LWSLinear, RetrainedLinear
+from mmlt.core.logit_adjustment import (LogitAdjustedCosineLinear,
+                                        LogitAdjustedLinear)
+from mmlt.core.tau_norm import TauNormLinear
 
 
 @MODELS.register_module()
@@ -99,3 +112,74 @@ class DisAlignCosineLinearClsHead(LinearClsHead):
         self.fc = DisAlignCosineLinear(
             in_channels, num_classes, bias, scale, learnable_scale,
             confidence_std=confidence_std)
+
+
+@MODELS.register_module()
+class LogitAdjustedLinearClsHead(LinearClsHead):
+    """``LinearClsHead`` whose logits are adjusted post hoc,
+    ``z - tau * log(prior)`` (``mmlt.core.LogitAdjustment``).
+
+    Args:
+        tau: strength (1: Menon et al.'s default; choose it on val with
+            ``tools/analysis/choose_tau.py``).
+        frequency_file / class_counts / count_kind: the training prior.
+        **kwargs: ``LinearClsHead`` arguments.
+    """
+
+    def __init__(self, num_classes: int, in_channels: int, tau: float = 1.0,
+                 frequency_file: Optional[str] = None, class_counts=None,
+                 count_kind: Optional[str] = None, **kwargs):
+        super().__init__(num_classes, in_channels, **kwargs)
+        self.fc = LogitAdjustedLinear(
+            in_channels, num_classes, tau=tau, frequency_file=frequency_file,
+            class_counts=class_counts, count_kind=count_kind)
+
+
+@MODELS.register_module()
+class LogitAdjustedCosineLinearClsHead(CosineLinearClsHead):
+    """``CosineLinearClsHead`` with post-hoc logit adjustment (arguments of
+    both)."""
+
+    def __init__(self, num_classes: int, in_channels: int,
+                 scale: float = 20.0, learnable_scale: bool = True,
+                 bias: bool = False, tau: float = 1.0,
+                 frequency_file: Optional[str] = None, class_counts=None,
+                 count_kind: Optional[str] = None, **kwargs):
+        super().__init__(num_classes, in_channels, scale, learnable_scale,
+                         bias, **kwargs)
+        self.fc = LogitAdjustedCosineLinear(
+            in_channels, num_classes, bias, scale, learnable_scale, tau=tau,
+            frequency_file=frequency_file, class_counts=class_counts,
+            count_kind=count_kind)
+
+
+@MODELS.register_module()
+class TauNormLinearClsHead(LinearClsHead):
+    """``LinearClsHead`` with a tau-normalised ``fc`` (post hoc):
+    ``W_j / ||W_j||^tau``, no bias."""
+
+    def __init__(self, num_classes: int, in_channels: int, tau: float = 1.0,
+                 **kwargs):
+        super().__init__(num_classes, in_channels, **kwargs)
+        self.fc = TauNormLinear(in_channels, num_classes, tau=tau)
+
+
+@MODELS.register_module()
+class LWSLinearClsHead(LinearClsHead):
+    """``LinearClsHead`` whose stage-1 ``fc`` is kept and whose logits get a
+    learnt scale per class (LWS; train with a class-balanced sampler)."""
+
+    def __init__(self, num_classes: int, in_channels: int, **kwargs):
+        super().__init__(num_classes, in_channels, **kwargs)
+        self.fc = LWSLinear(in_channels, num_classes)
+
+
+@MODELS.register_module()
+class RetrainedLinearClsHead(LinearClsHead):
+    """cRT: ``fc.retrained``, a new linear classifier (the head's
+    ``init_cfg`` draws it), trained alone with a class-balanced sampler; the
+    stage-1 ``fc`` weights stay loaded, frozen and unused."""
+
+    def __init__(self, num_classes: int, in_channels: int, **kwargs):
+        super().__init__(num_classes, in_channels, **kwargs)
+        self.fc = RetrainedLinear(in_channels, num_classes)

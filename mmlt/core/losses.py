@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .class_counts import UsesClassCounts
 from .reweighting import grw_weights
 
 
@@ -115,7 +116,7 @@ def grw_kl_loss(logits: Tensor,
         min=torch.finfo(loss.dtype).tiny)
 
 
-class GRWKLLoss(nn.Module):
+class GRWKLLoss(UsesClassCounts):
     """G-RW KL loss as a module, in the calling convention of all three
     OpenMMLab toolboxes: ``(cls_score, label, weight=None, avg_factor=None,
     reduction_override=None, ignore_index=None)``.
@@ -158,29 +159,6 @@ class GRWKLLoss(nn.Module):
         if normalization not in NORMALIZATIONS:
             raise ValueError(f'GRWKLLoss: normalization must be one of '
                              f'{NORMALIZATIONS}, got {normalization!r}.')
-        if (class_counts is None) == (frequency_file is None):
-            raise ValueError(
-                'GRWKLLoss needs the training class frequencies: give exactly '
-                'one of `class_counts` (a list) or `frequency_file` (a JSON '
-                'from tools/analysis/class_frequency.py).')
-        self.classes = None
-        self.category_ids = None  # the annotation file's, in label order
-        # what the counts count ('images', 'instances', 'pixels'), when known:
-        # the stage-2 check recounts them on the training set
-        self.count_kind = None
-        self.source = 'class_counts'
-        if frequency_file is not None:
-            from ..frequency import ClassFrequency
-            freq = ClassFrequency.load(frequency_file)
-            class_counts = freq.counts_array(count_kind)
-            self.classes = tuple(freq.classes)
-            self.category_ids = freq.category_ids
-            self.count_kind = count_kind or freq.kind
-            self.source = str(frequency_file)
-        elif count_kind is not None:
-            raise ValueError('`count_kind` selects counts of a '
-                             '`frequency_file`; it has no meaning with '
-                             '`class_counts`.')
         if not loss_name.startswith('loss_'):
             raise ValueError(f"loss_name must start with 'loss_' so the "
                              f'runner optimises it, got {loss_name!r}.')
@@ -191,9 +169,9 @@ class GRWKLLoss(nn.Module):
         self.normalization = normalization
         self.loss_weight = loss_weight
         self._loss_name = loss_name
-        self.class_counts = tuple(float(c) for c in class_counts)
-        weights = grw_weights(class_counts, rho)
-        self.num_classes = weights.numel()
+        counts = self.read_class_counts(class_counts, frequency_file,
+                                        count_kind)
+        weights = grw_weights(counts.tolist(), rho)
         if background:
             weights = torch.cat([weights, weights.new_tensor([background_weight])])
         # A buffer moves with the model and is the same on every rank, but

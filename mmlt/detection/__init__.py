@@ -6,7 +6,9 @@ and keep ``default_scope = 'mmdet'``.
 
 Registered: the RoI classifiers ``DisAlignLinear``, ``DisAlignCosineLinear``
 (stage 2, via a bbox head's ``cls_predictor_cfg``) and ``CosineLinear``
-(a cosine stage 1), and the loss ``GRWKLLoss`` (``loss_cls``, background
+(a cosine stage 1), the decoupled baselines ``LogitAdjustedLinear``,
+``LogitAdjustedCosineLinear``, ``TauNormLinear`` (post hoc) and
+``RetrainedLinear`` (cRT), and the loss ``GRWKLLoss`` (``loss_cls``, background
 weight 1). Importing it adds back the ``np.float`` alias (where numpy >=
 1.24 removed it) that mmdet's ``LVISMetric`` (lvis 0.5.3) needs; it patches
 nothing else (checkpoint loading: ``mmlt.engine.checkpoint_io``).
@@ -24,9 +26,12 @@ from mmlt.engine.compat import fix_numpy_aliases_for_lvis  # noqa: E402
 fix_numpy_aliases_for_lvis()
 
 from .classifiers import (CosineLinear, DisAlignCosineLinear,  # noqa: E402
-                          DisAlignLinear)
+                          DisAlignLinear, LogitAdjustedCosineLinear,
+                          LogitAdjustedLinear, RetrainedLinear, TauNormLinear)
 from .losses import GRWKLLoss  # noqa: E402
 
 __all__ = [
-    'CosineLinear', 'DisAlignCosineLinear', 'DisAlignLinear', 'GRWKLLoss'
+    'CosineLinear', 'DisAlignCosineLinear', 'DisAlignLinear', 'GRWKLLoss',
+    'LogitAdjustedLinear', 'LogitAdjustedCosineLinear', 'TauNormLinear',
+    'RetrainedLinear'
 ]

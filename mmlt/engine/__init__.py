@@ -20,11 +20,13 @@ from .distributed import (DEFAULT_DIST_TIMEOUT, AnyDeviceDDP,
                           setup_distributed, stop_with_launcher,
                           teardown_distributed)
 from .resume import RNGStateHook
+from .samplers import ClassBalancedSampler
 from .data_errors import name_samples_in_pipeline_errors
 from .hooks import (CheckpointMatchesModelHook, FiniteLossHook,
                     ResumedSettingsHook)
 from .stage2 import (DisAlignRunner, check_frequency_classes,
                      check_stage1_state_dict, freeze_except_calibration,
+                     freeze_except_stage2, is_stage2_key, stage2_parts,
                      keep_norm_layers_in_eval)
 
 name_samples_in_pipeline_errors()
@@ -34,9 +36,10 @@ __all__ = [
     'check_work_dir_is_free', 'ResumedSettingsHook',
     'check_default_scope', 'CheckpointMatchesModelHook', 'DisAlignRunner',
     'check_frequency_classes', 'check_stage1_state_dict', 'FiniteLossHook',
-    'freeze_except_calibration', 'imported_adapters',
+    'freeze_except_calibration', 'freeze_except_stage2', 'is_stage2_key',
+    'stage2_parts', 'imported_adapters',
     'keep_norm_layers_in_eval', 'name_samples_in_pipeline_errors',
-    'AnyDeviceDDP', 'RankConsistencyHook', 'model_digests',
+    'AnyDeviceDDP', 'ClassBalancedSampler', 'RankConsistencyHook', 'model_digests',
     'setup_distributed', 'teardown_distributed', 'RNGStateHook',
     'AtomicLocalBackend', 'SafeCheckpointHook', 'latest_complete_checkpoint',
     'with_safe_checkpoint_hook', 'DEFAULT_DIST_TIMEOUT',

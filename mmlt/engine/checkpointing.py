@@ -188,6 +188,8 @@ class SafeCheckpointHook(CheckpointHook):
         self._remove([self._path_of(s) for s in superseded])
 
     def _save_best_checkpoint(self, runner, metrics) -> None:
+        if not self.save_best:  # nor a file backend outside of training
+            return
         # mmengine deletes the previous best checkpoint before it saves the
         # new one: its deletions wait until the method has returned
         backend = self.file_backend

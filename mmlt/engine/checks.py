@@ -83,6 +83,13 @@ def check_checkpoint_matches_model(model: nn.Module, state_dict: Mapping,
     own = model.state_dict()
     missing = [k for k in own
                if k not in state_dict and not is_calibration_key(k)]
+    retrained = [k for k in missing if '.retrained.' in f'.{k}']
+    if retrained:
+        raise ValueError(
+            f'{source} lacks the re-trained classifier of this cRT model '
+            f'({", ".join(retrained[:4])}): it is the stage-1 checkpoint, '
+            'and cRT\'s classifier would stay at its random init. Test the '
+            'checkpoint that cRT\'s stage 2 (tools/train.py) wrote.')
     if missing:
         raise ValueError(
             f'{source} lacks {len(missing)} of the {len(own)} weights of the '

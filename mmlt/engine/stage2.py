@@ -1,11 +1,19 @@
-"""DisAlign stage 2: calibrate a trained, frozen model.
+"""Stage 2 of the decoupled methods: calibrate or re-train the classifier of
+a trained, frozen model (DisAlign; cRT, LWS; the post-hoc logit adjustment
+and tau-norm, which only test).
 
 One mechanism for mmdet, mmseg and mmpretrain: ``DisAlignRunner``, an
 mmengine ``Runner`` chosen in a config with ``runner_type = 'DisAlignRunner'``.
-Before the model is wrapped (so DDP sees only trainable parameters) it
+Every stage-2 classifier is a stock classifier with its stock parameter
+names plus one child that stage 2 adds (``STAGE2_PARTS``): ``calibration``
+(DisAlign's adaptive calibration, LWS's scales, the parameter-free logit
+adjustment and tau-normalisation) or ``retrained`` (cRT's new classifier).
+Before the model is wrapped (so DDP sees only trainable parameters) the
+runner
 
-* freezes every parameter except those of the ``AdaptiveCalibration``
-  modules: the frozen part then builds no autograd graph;
+* freezes every parameter outside those children: the frozen part then
+  builds no autograd graph; a model whose stage-2 parts have no parameter
+  (post-hoc methods) is refused for training, with the test command;
 * keeps normalisation layers in eval mode whatever ``model.train()`` says
   (the public code let the frozen backbone's BN statistics drift);
 
@@ -43,16 +51,18 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.instancenorm import _InstanceNorm
 
-from ..core import AdaptiveCalibration, GRWKLLoss
-from ..core.calibration import calibration_modules
+from ..core.class_counts import UsesClassCounts
 from .checkpointing import (latest_complete_checkpoint,
                             with_safe_checkpoint_hook)
-from .checks import check_default_scope, check_shapes
+from .checks import (check_checkpoint_matches_model, check_default_scope,
+                     check_shapes)
 from .checkpoint_io import read_checkpoint
 from .hooks import FiniteLossHook
 from .resume import RNGStateHook
 
-CALIBRATION_KEY = 'calibration.'
+# The children a stage-2 classifier adds to the stock one: the only
+# parameters stage 2 learns, and the only keys a stage-1 checkpoint lacks.
+STAGE2_PARTS = ('calibration', 'retrained')
 # One rule for every task: the calibration takes no weight decay. Decay pulls
 # each of its parameters to 0, and 0 is the identity only for the margin:
 # alpha would go to 0 (logits scaled down, not kept) and the confidence
@@ -65,26 +75,48 @@ NO_WEIGHT_DECAY_REASON = (
     'the identity through its short schedule instead')
 
 
-def is_calibration_key(key: str) -> bool:
-    return key.startswith(CALIBRATION_KEY) or f'.{CALIBRATION_KEY}' in key
+def is_stage2_key(key: str) -> bool:
+    """Whether a parameter / state-dict key belongs to a stage-2 part."""
+    return any(part in STAGE2_PARTS for part in key.split('.')[:-1])
 
 
-def freeze_except_calibration(model: nn.Module) -> List[str]:
-    """Set ``requires_grad=False`` on every parameter outside the
-    calibration modules; return the names of the trainable ones."""
-    calibrations = dict(calibration_modules(model))
-    if not calibrations:
+def stage2_parts(model: nn.Module) -> List[Tuple[str, nn.Module]]:
+    """``(name, module)`` of every stage-2 part of ``model``."""
+    return [(name, module) for name, module in model.named_modules()
+            if name.rsplit('.', 1)[-1] in STAGE2_PARTS
+            and not is_stage2_key(name)]
+
+
+def freeze_except_stage2(model: nn.Module) -> List[str]:
+    """Set ``requires_grad=False`` on every parameter outside the stage-2
+    parts; return the names of the trainable ones."""
+    if not stage2_parts(model):
         raise ValueError(
-            'DisAlign stage 2 found no calibration in the model: replace the '
-            "classifier with a DisAlign one (e.g. the decode head type "
+            'stage 2 found no calibration (nor another stage-2 classifier) in '
+            'the model: replace the '
+            'classifier with one of mmlt\'s (DisAlign: the decode head type '
             "'DisAlignFCNHead', cls_predictor_cfg=dict(type='DisAlignLinear')"
-            ", or the head type 'DisAlignLinearClsHead').")
+            ", or the head type 'DisAlignLinearClsHead'; the baselines: "
+            "'LogitAdjusted*', 'TauNorm*', 'LWS*', 'Retrained*'; see "
+            'configs/demo/).')
     trainable = []
     for name, param in model.named_parameters():
-        param.requires_grad = is_calibration_key(name)
+        param.requires_grad = is_stage2_key(name)
         if param.requires_grad:
             trainable.append(name)
     return trainable
+
+
+def is_calibration_key(key: str) -> bool:
+    """Whether a key belongs to a ``calibration`` part: those start at the
+    identity (the stage-1 classifier's output), so a stage-1 checkpoint may
+    be tested under a stage-2 config; cRT's ``retrained`` classifier starts
+    random and may not."""
+    return 'calibration' in key.split('.')[:-1]
+
+
+# the name of the DisAlign-only days, kept for users' scripts
+freeze_except_calibration = freeze_except_stage2
 
 
 def _is_norm(module: nn.Module) -> bool:
@@ -125,8 +157,8 @@ def check_stage1_state_dict(
     """
     own = model.state_dict()
     missing = [k for k in own if k not in state_dict]
-    new_keys = [k for k in missing if is_calibration_key(k)]
-    absent = [k for k in missing if not is_calibration_key(k)]
+    new_keys = [k for k in missing if is_stage2_key(k)]
+    absent = [k for k in missing if not is_stage2_key(k)]
     if absent:
         classifier = [k for k in absent if k.rsplit('.', 1)[0] in
                       {n.rsplit('.', 1)[0] for n in _calibrated_classifiers(model)}]
@@ -143,13 +175,13 @@ def check_stage1_state_dict(
 
 
 def _calibrated_classifiers(model: nn.Module) -> List[str]:
-    """Parameter names of the classifiers that carry a calibration."""
+    """Parameter names of the classifiers that carry a stage-2 part."""
     names = []
-    for name, module in model.named_modules():
-        if isinstance(getattr(module, 'calibration', None),
-                      AdaptiveCalibration):
-            names += [f'{name}.{p}' for p, _ in
-                      module.named_parameters(recurse=False)]
+    modules = dict(model.named_modules())
+    for name, _ in stage2_parts(model):
+        owner = name.rsplit('.', 1)[0] if '.' in name else ''
+        names += [f'{owner}.{p}'.lstrip('.') for p, _ in
+                  modules[owner].named_parameters(recurse=False)]
     return names
 
 
@@ -202,7 +234,7 @@ def check_frequency_counts(model: nn.Module, dataset,
     """
     strict = hasattr(_unwrap(dataset), 'get_gt_labels')
     for name, module in model.named_modules():
-        if not isinstance(module, GRWKLLoss) or module.count_kind is None:
+        if not isinstance(module, UsesClassCounts) or module.count_kind is None:
             continue
         counts = dataset_class_counts(dataset, module.count_kind,
                                       module.num_classes)
@@ -258,7 +290,7 @@ def check_frequency_classes(model: nn.Module,
     if classes is None and category_ids is None:
         return
     for name, module in model.named_modules():
-        if not isinstance(module, GRWKLLoss):
+        if not isinstance(module, UsesClassCounts):
             continue
         file_ids = module.category_ids
         if category_ids is not None and file_ids is not None:
@@ -345,7 +377,7 @@ class DisAlignRunner(Runner):
                                custom_hooks)
 
     def wrap_model(self, model_wrapper_cfg, model):
-        trainable = freeze_except_calibration(model)
+        trainable = freeze_except_stage2(model)
         count = keep_norm_layers_in_eval(model)
         self.logger.info(
             f'DisAlign stage 2: {len(trainable)} trainable calibration '
@@ -401,8 +433,7 @@ class DisAlignRunner(Runner):
                 'no checkpoint, and load_from is not set. Set load_from to '
                 'the stage-1 checkpoint to start stage 2, or point '
                 '--work-dir at the interrupted run.')
-        if self._train_loop is not None and not isinstance(
-                self._train_loop, dict):
+        if self._training:
             dataset = self.train_dataloader.dataset
             classes, category_ids = dataset_label_order(dataset)
             check_frequency_classes(
@@ -413,6 +444,25 @@ class DisAlignRunner(Runner):
                 self._plain_model, dataset,
                 f'the training set ({type(dataset).__name__})')
         super().load_or_resume()
+
+    @property
+    def _training(self) -> bool:
+        """Whether ``train()`` built the train loop (else: val / test)."""
+        return self._train_loop is not None and not isinstance(
+            self._train_loop, dict)
+
+    def train(self) -> nn.Module:
+        if not any(p.requires_grad for p in self._plain_model.parameters()):
+            parts = sorted({type(m).__name__ for _, m in
+                            stage2_parts(self._plain_model)})
+            raise ValueError(
+                f'this stage-2 model has nothing to learn: its stage-2 parts '
+                f'({", ".join(parts)}) are post-hoc (logit adjustment, '
+                'tau-normalisation). Evaluate them on the stage-1 checkpoint '
+                'instead: python tools/test.py CONFIG STAGE1_CHECKPOINT '
+                '(choose tau on the val split with '
+                'tools/analysis/choose_tau.py).')
+        return super().train()
 
     @property
     def _plain_model(self) -> nn.Module:
@@ -435,7 +485,11 @@ class DisAlignRunner(Runner):
                 for k, v in state_dict.items())
         new_keys, unexpected = check_stage1_state_dict(
             self._plain_model, state_dict, f'checkpoint {filename}')
-        calibrated = [k for k in state_dict if is_calibration_key(k)]
+        if not self._training:
+            # testing: a missing cRT classifier would be a random one
+            check_checkpoint_matches_model(self._plain_model, state_dict,
+                                           f'checkpoint {filename}')
+        calibrated = [k for k in state_dict if is_stage2_key(k)]
         if calibrated and not self._resume:
             # a user may mean it (calibrating further), so a warning
             self.logger.warning(

@@ -13,11 +13,12 @@ check_toolbox_version('mmseg')
 # patches nothing (checkpoint loading: mmlt.engine.checkpoint_io)
 import mmlt.engine  # noqa: E402,F401
 
-from .heads import STOCK_HEADS, disalign_head  # noqa: E402
+from .heads import (STOCK_HEADS, disalign_head,  # noqa: E402
+                    logit_adjusted_head)
 from .losses import GRWKLLoss  # noqa: E402
 from .metrics import ADE20K_GROUPS, LongTailIoUMetric  # noqa: E402
 
 __all__ = [
     'ADE20K_GROUPS', 'GRWKLLoss', 'LongTailIoUMetric', 'STOCK_HEADS',
-    'disalign_head'
+    'disalign_head', 'logit_adjusted_head'
 ]

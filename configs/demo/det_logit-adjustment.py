@@ -1,0 +1,14 @@
+# LT-Digits detection, post-hoc logit adjustment of the stage-1 Mask R-CNN's
+# RoI classifier: foreground logits z - tau * log(prior), the prior of the
+# per-category image counts; the background logit untouched. Nothing to
+# train; tau on val with tools/analysis/choose_tau.py (metric lvis/bbox_AP).
+_base_ = ['./det_stage1.py']
+
+runner_type = 'DisAlignRunner'
+model = dict(
+    roi_head=dict(
+        bbox_head=dict(
+            cls_predictor_cfg=dict(
+                type='LogitAdjustedLinear',
+                frequency_file={{_base_.frequency_file}},
+                tau=1.0))))

@@ -1,0 +1,10 @@
+# LT-Digits detection, post-hoc tau-normalisation of the stage-1 RoI
+# classifier's foreground rows (the background row untouched); tau on val
+# with tools/analysis/choose_tau.py.
+_base_ = ['./det_stage1.py']
+
+runner_type = 'DisAlignRunner'
+model = dict(
+    roi_head=dict(
+        bbox_head=dict(cls_predictor_cfg=dict(type='TauNormLinear',
+                                              tau=1.0))))

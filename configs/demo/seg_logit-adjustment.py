@@ -1,0 +1,11 @@
+# LT-Digits segmentation, post-hoc logit adjustment of the stage-1 FCN:
+# per-pixel z - tau * log(prior), the prior of the training pixel counts.
+# Nothing to train; tau on val with tools/analysis/choose_tau.py (mIoU).
+_base_ = ['./seg_stage1.py']
+
+runner_type = 'DisAlignRunner'
+model = dict(
+    decode_head=dict(
+        type='LogitAdjustedFCNHead',
+        frequency_file={{_base_.frequency_file}},
+        tau=1.0))

@@ -1,0 +1,21 @@
+# Post-hoc logit adjustment of a stock Mask R-CNN R50-FPN LVIS v1 model's
+# RoI classifier: foreground logits z - tau * log(prior) (the prior of the
+# per-category image counts), background untouched. Nothing to train:
+#   python tools/analysis/choose_tau.py \
+#       configs/lvis/mask-rcnn_r50_fpn_logit-adjustment_lvis-v1.py STAGE1.pth
+#   tools/dist_test.sh configs/lvis/mask-rcnn_r50_fpn_logit-adjustment_lvis-v1.py \
+#       STAGE1.pth 8 --cfg-options \
+#       model.roi_head.bbox_head.cls_predictor_cfg.tau=T
+_base_ = [
+    'mmdet::lvis/mask-rcnn_r50_fpn_sample1e-3_ms-1x_lvis-v1.py',
+]
+custom_imports = dict(imports=['mmlt.detection'], allow_failed_imports=False)
+runner_type = 'DisAlignRunner'
+frequency_file = 'data/lvis_v1/lvis_v1_train_frequency.json'
+model = dict(
+    backbone=dict(init_cfg=None),  # every weight from the checkpoint
+    roi_head=dict(
+        bbox_head=dict(
+            cls_predictor_cfg=dict(
+                type='LogitAdjustedLinear', frequency_file=frequency_file,
+                tau=1.0))))

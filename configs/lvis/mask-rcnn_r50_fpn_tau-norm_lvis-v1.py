@@ -1,0 +1,13 @@
+# Post-hoc tau-normalisation of a stock Mask R-CNN R50-FPN LVIS v1 model's
+# foreground classifier rows (background row untouched); tau on val with
+# tools/analysis/choose_tau.py.
+_base_ = [
+    'mmdet::lvis/mask-rcnn_r50_fpn_sample1e-3_ms-1x_lvis-v1.py',
+]
+custom_imports = dict(imports=['mmlt.detection'], allow_failed_imports=False)
+runner_type = 'DisAlignRunner'
+model = dict(
+    backbone=dict(init_cfg=None),
+    roi_head=dict(
+        bbox_head=dict(cls_predictor_cfg=dict(type='TauNormLinear',
+                                              tau=1.0))))
