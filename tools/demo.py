@@ -103,17 +103,24 @@ def post_hoc_run(run, config, checkpoint):
     return dict(run=run, config=config, checkpoint=checkpoint)
 
 
-def disalign_task(name, title, metrics, **extra):
-    """Stage 1, then DisAlign stage 2 from its checkpoint; a table of
+def disalign_task(name, title, metrics, post_hoc=(), trained=(), **extra):
+    """Stage 1, then DisAlign stage 2 and the baselines from its checkpoint
+    (``post_hoc`` / ``trained``: (label, config suffix)); a table of
     ``metrics`` (label, key in tools/test.py's metrics)."""
-    return dict(
-        title=title,
-        runs=[train_run('stage1', f'configs/demo/{name}_stage1.py'),
-              train_run('stage2', f'configs/demo/{name}_stage2.py',
-                        load_stage1(name), seeded=True)],
-        methods=[('stage 1', 'stage1', ''), ('DisAlign', 'stage2', '')],
-        metrics=metrics,
-        **extra)
+    runs = [train_run('stage1', f'configs/demo/{name}_stage1.py'),
+            train_run('stage2', f'configs/demo/{name}_stage2.py',
+                      load_stage1(name), seeded=True)]
+    methods = [('stage 1', 'stage1', ''), ('DisAlign', 'stage2', '')]
+    for label, suffix in post_hoc:
+        runs.append(post_hoc_run(suffix, f'configs/demo/{name}_{suffix}.py',
+                                 stage1_checkpoint(name)))
+        methods.append((label, suffix, ''))
+    for label, suffix in trained:
+        runs.append(train_run(suffix, f'configs/demo/{name}_{suffix}.py',
+                              load_stage1(name), seeded=True))
+        methods.append((label, suffix, ''))
+    return dict(title=title, runs=runs, methods=methods, metrics=metrics,
+                **extra)
 
 
 def deit_teacher():
@@ -133,6 +140,7 @@ TASKS = {
         'Semantic segmentation: FCN (ResNet-18/16) + DisAlign, LT-Digits val'
         ' (head: background, body: digits 0-4, tail: digits 5-9)',
         frequency=seg_frequency,
+        post_hoc=[('logit adjustment', 'logit-adjustment')],
         metrics=[('mIoU', 'mIoU'), ('mAcc', 'mAcc'),
                  ('IoU head', 'mIoU_head'), ('IoU body', 'mIoU_body'),
                  ('IoU tail', 'mIoU_tail'), ('Acc head', 'mAcc_head'),
@@ -143,6 +151,9 @@ TASKS = {
         'Detection and instance segmentation: Mask R-CNN (ResNet-18/4) + '
         'DisAlign, LT-Digits val (LVISMetric, AP in %)',
         frequency=det_frequency,
+        post_hoc=[('logit adjustment', 'logit-adjustment'),
+                  ('tau-norm', 'tau-norm')],
+        trained=[('cRT', 'crt')],
         # LVIS's rare / common / frequent split by train images per
         # category: 1-10 / 11-100 / > 100
         metrics=[(f'{kind} {ap}', f'lvis/{key}_{ap}')
@@ -190,12 +201,17 @@ TASKS = {
         runs=[train_run('teacher', 'configs/demo/deit_teacher.py'),
               train_run('student', 'configs/demo/deit_student.py',
                         deit_teacher),
-              train_run('plain', 'configs/demo/deit_plain.py')],
+              train_run('plain', 'configs/demo/deit_plain.py'),
+              post_hoc_run('plain_logit_adjustment',
+                           'configs/demo/deit_plain_logit-adjustment.py',
+                           lambda: last_checkpoint(f'{WORK}/deit_plain'))],
         methods=[('teacher', 'teacher', 'lt/'),
                  ('plain DeiT', 'plain', 'lt/'),
+                 ('plain DeiT + logit adj.', 'plain_logit_adjustment', 'lt/'),
                  ('DeiT-LT CLS', 'student', 'lt_cls/'),
                  ('DeiT-LT DIST', 'student', 'lt_dist/'),
                  ('DeiT-LT average', 'student', 'lt_avg/')],
+        frequency=cls_frequency,  # the logit adjustment's prior
         metrics=[('overall', 'top1'), ('many', 'many'),
                  ('medium', 'medium'), ('few', 'few')]),
 }

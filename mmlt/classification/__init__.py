@@ -25,8 +25,10 @@ from .datasets import (CIFAR10LT, CIFAR100LT, ImageNetLT,  # noqa: E402
 from .heads import (CosineLinearClsHead,  # noqa: E402
                     DisAlignCosineLinearClsHead, DisAlignLinearClsHead,
                     LogitAdjustedCosineLinearClsHead,
-                    LogitAdjustedLinearClsHead, LWSLinearClsHead,
-                    RetrainedLinearClsHead, TauNormLinearClsHead)
+                    LogitAdjustedLinearClsHead,
+                    LogitAdjustedVisionTransformerClsHead, LWSLinearClsHead,
+                    RetrainedLinearClsHead, TauNormLinearClsHead,
+                    logit_adjusted_head)
 from .losses import GRWKLLoss  # noqa: E402
 from .metrics import LongTailAccuracy, long_tail_accuracy  # noqa: E402
 
@@ -34,6 +36,7 @@ __all__ = [
     'GRWKLLoss', 'CifarResNet', 'CosineLinearClsHead',
     'DisAlignLinearClsHead', 'DisAlignCosineLinearClsHead',
     'LogitAdjustedLinearClsHead', 'LogitAdjustedCosineLinearClsHead',
+    'LogitAdjustedVisionTransformerClsHead', 'logit_adjusted_head',
     'TauNormLinearClsHead', 'LWSLinearClsHead', 'RetrainedLinearClsHead',
     'LongTailListDataset', 'ImageNetLT', 'CIFAR10LT', 'CIFAR100LT',
     'exponential_profile', 'cifar_lt_counts', 'LongTailAccuracy',

@@ -17,21 +17,21 @@ and ``runner_type = 'DisAlignRunner'``.
 The decoupled baselines, on the same stage-1 checkpoints (only their own
 keys new, if any):
 
-* ``LogitAdjustedLinearClsHead`` / ``LogitAdjustedCosineLinearClsHead``:
-  post-hoc logit adjustment, ``z - tau * log(prior)``;
+* ``LogitAdjustedLinearClsHead`` / ``LogitAdjustedCosineLinearClsHead`` /
+  ``LogitAdjustedVisionTransformerClsHead`` (``logit_adjusted_head()`` makes
+  others): post-hoc logit adjustment, ``z - tau * log(prior)``;
 * ``TauNormLinearClsHead``: post-hoc tau-normalisation of ``fc``;
 * ``LWSLinearClsHead``: LWS, a learnt scale per class;
 * ``RetrainedLinearClsHead``: cRT, a re-initialised ``fc`` trained alone.
 """
 from typing import Optional
 
-from mmpretrain.models.heads import LinearClsHead
+from mmpretrain.models.heads import LinearClsHead, VisionTransformerClsHead
 from mmpretrain.registry import MODELS
 
 from mmlt.core import CosineLinear, DisAlignCosineLinear, DisAlignLinear
 from mmlt.core.classifier_retraining import LWSLinear, RetrainedLinear
-from mmlt.core.logit_adjustment import (LogitAdjustedCosineLinear,
-                                        LogitAdjustedLinear)
+from mmlt.core.logit_adjustment import LogitAdjustment
 from mmlt.core.tau_norm import TauNormLinear
 
 
@@ -114,43 +114,39 @@ class DisAlignCosineLinearClsHead(LinearClsHead):
             confidence_std=confidence_std)
 
 
-@MODELS.register_module()
-class LogitAdjustedLinearClsHead(LinearClsHead):
-    """``LinearClsHead`` whose logits are adjusted post hoc,
-    ``z - tau * log(prior)`` (``mmlt.core.LogitAdjustment``).
+def logit_adjusted_head(head_cls: type) -> type:
+    """``LogitAdjusted<Head>``: any mmpretrain ``ClsHead`` whose class scores
+    (the output of its ``forward``, which ``predict`` and ``loss`` read)
+    pass through post-hoc logit adjustment, ``z - tau * log(prior)``
+    (``mmlt.core.LogitAdjustment``, as the head's ``calibration``). Extra
+    arguments: ``tau`` (1: Menon et al.'s default; choose it on val with
+    ``tools/analysis/choose_tau.py``), ``frequency_file`` / ``class_counts``
+    and ``count_kind`` (the training prior). A stock checkpoint loads as it
+    is: the prior is a function of the config."""
 
-    Args:
-        tau: strength (1: Menon et al.'s default; choose it on val with
-            ``tools/analysis/choose_tau.py``).
-        frequency_file / class_counts / count_kind: the training prior.
-        **kwargs: ``LinearClsHead`` arguments.
-    """
-
-    def __init__(self, num_classes: int, in_channels: int, tau: float = 1.0,
+    def __init__(self, *args, tau: float = 1.0,
                  frequency_file: Optional[str] = None, class_counts=None,
                  count_kind: Optional[str] = None, **kwargs):
-        super().__init__(num_classes, in_channels, **kwargs)
-        self.fc = LogitAdjustedLinear(
-            in_channels, num_classes, tau=tau, frequency_file=frequency_file,
-            class_counts=class_counts, count_kind=count_kind)
+        head_cls.__init__(self, *args, **kwargs)
+        self.calibration = LogitAdjustment(tau, class_counts, frequency_file,
+                                           count_kind)
+
+    def forward(self, feats):
+        return self.calibration(head_cls.forward(self, feats))
+
+    doc = (f'``{head_cls.__name__}`` with post-hoc logit adjustment of its '
+           'class scores (see ``mmlt.classification.heads``).')
+    return type(f'LogitAdjusted{head_cls.__name__}', (head_cls, ),
+                dict(__init__=__init__, forward=forward, __doc__=doc,
+                     __module__=__name__))
 
 
-@MODELS.register_module()
-class LogitAdjustedCosineLinearClsHead(CosineLinearClsHead):
-    """``CosineLinearClsHead`` with post-hoc logit adjustment (arguments of
-    both)."""
-
-    def __init__(self, num_classes: int, in_channels: int,
-                 scale: float = 20.0, learnable_scale: bool = True,
-                 bias: bool = False, tau: float = 1.0,
-                 frequency_file: Optional[str] = None, class_counts=None,
-                 count_kind: Optional[str] = None, **kwargs):
-        super().__init__(num_classes, in_channels, scale, learnable_scale,
-                         bias, **kwargs)
-        self.fc = LogitAdjustedCosineLinear(
-            in_channels, num_classes, bias, scale, learnable_scale, tau=tau,
-            frequency_file=frequency_file, class_counts=class_counts,
-            count_kind=count_kind)
+LogitAdjustedLinearClsHead = MODELS.register_module(
+    module=logit_adjusted_head(LinearClsHead))
+LogitAdjustedCosineLinearClsHead = MODELS.register_module(
+    module=logit_adjusted_head(CosineLinearClsHead))
+LogitAdjustedVisionTransformerClsHead = MODELS.register_module(
+    module=logit_adjusted_head(VisionTransformerClsHead))
 
 
 @MODELS.register_module()

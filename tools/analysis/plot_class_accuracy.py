@@ -8,8 +8,8 @@ with ``LongTailAccuracy``), e.g. stage 1 vs stage 2, over the training
 count of each class::
 
     python tools/analysis/plot_class_accuracy.py accuracy \\
-        work_dirs/demo/cls_stage1/metrics.json \\
-        work_dirs/demo/cls_stage2/metrics.json --labels stage1 stage2 \\
+        work_dirs/demo/cls_stage1/test_metrics.json \\
+        work_dirs/demo/cls_disalign_seed0/test_metrics.json --labels stage1 DisAlign \\
         --frequency data/lt_digits/cls/image_frequency.json \\
         -o work_dirs/demo/cls_accuracy.png
 
@@ -19,7 +19,7 @@ confidence sigma(x) of the test images of each class (the model is run on
 the config's test set on the CPU)::
 
     python tools/analysis/plot_class_accuracy.py calibration \\
-        work_dirs/demo/cls_stage2/epoch_10.pth \\
+        work_dirs/demo/cls_disalign_seed0/epoch_10.pth \\
         --frequency data/lt_digits/cls/image_frequency.json \\
         --config configs/demo/cls_stage2.py \\
         -o work_dirs/demo/cls_calibration.png
