@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmlt.engine import DisAlignRunner
-from tiny_runs import tiny_cls_data, tiny_config
+from tiny_runs import tiny_cls_data, two_epoch_config
 
 REPO = Path(__file__).resolve().parents[1]
 CALIBRATION = ('head.fc.calibration.magnitude', 'head.fc.calibration.margin',
@@ -39,14 +38,7 @@ def data(tmp_path_factory):
     return tiny_cls_data(tmp_path_factory.mktemp('lt_digits'), 24)
 
 
-def demo_cfg(name: str, data: Path, work_dir: Path, **extra) -> Config:
-    """configs/demo/<name>.py pointed at ``data``, two short epochs; many /
-    few are > 20 / < 10 training images."""
-    cfg = tiny_config(name, data, 2, many_threshold=20, few_threshold=10,
-                      **extra)
-    cfg.work_dir = str(work_dir)
-    cfg.log_level = 'WARNING'
-    return cfg
+demo_cfg = two_epoch_config
 
 
 @pytest.fixture(scope='module')

@@ -13,7 +13,7 @@ import torch
 from mmengine.runner import Runner
 
 from mmlt.engine import ClassBalancedSampler, DisAlignRunner
-from tiny_runs import tiny_cls_data, tiny_config
+from tiny_runs import tiny_cls_data, two_epoch_config
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -30,14 +30,7 @@ def data(tmp_path_factory):
     return tiny_cls_data(tmp_path_factory.mktemp('lt_digits'), 24)
 
 
-def demo_cfg(name, data, work_dir, **extra):
-    cfg = tiny_config(name, data, 2, many_threshold=20, few_threshold=10,
-                      **extra)
-    if 'frequency_file' in cfg.model.head:
-        cfg.model.head.frequency_file = str(data / 'image_frequency.json')
-    cfg.work_dir = str(work_dir)
-    cfg.log_level = 'WARNING'
-    return cfg
+demo_cfg = two_epoch_config
 
 
 @pytest.fixture(scope='module')
@@ -141,6 +134,20 @@ def test_choose_tau_on_val(data, stage1, tmp_path):
     assert sweep['best_tau'] == best['tau']
     assert sweep['cfg_options'] == f'model.head.tau={best["tau"]:g}'
     assert f'--cfg-options model.head.tau={best["tau"]:g}' in out.stdout
+
+
+def test_choose_tau_keeps_numpy_scalar_metrics():
+    """mmseg reports numpy scalars; the per-class lists are left out."""
+    import importlib.util
+    import numpy as np
+    spec = importlib.util.spec_from_file_location(
+        'choose_tau', REPO / 'tools' / 'analysis' / 'choose_tau.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert tool.scalar_metrics({
+        'mIoU': np.float32(13.5), 'aAcc': np.float64(97.0), 'top1': 88.0,
+        'classwise': [1.0, 2.0], 'table': np.zeros(3)}) == {
+            'mIoU': 13.5, 'aAcc': 97.0, 'top1': 88.0}
 
 
 class Labels:

@@ -62,6 +62,8 @@ def tiny_config(name: str, data: Path, max_epochs: int,
                              few_threshold=few_threshold)
     if cfg.model.head.get('loss', {}).get('frequency_file'):
         cfg.model.head.loss.frequency_file = freq
+    if cfg.model.head.get('frequency_file'):  # a logit-adjusted head's prior
+        cfg.model.head.frequency_file = freq
     cfg.test_evaluator = cfg.val_evaluator
     schedulers = cfg.param_scheduler if isinstance(
         cfg.param_scheduler, list) else [cfg.param_scheduler]
@@ -76,6 +78,17 @@ def tiny_config(name: str, data: Path, max_epochs: int,
     cfg.default_hooks.checkpoint.max_keep_ckpts = -1
     cfg.default_hooks.logger.interval = 1
     cfg.merge_from_dict(extra)
+    return cfg
+
+
+def two_epoch_config(name: str, data: Path, work_dir: Path,
+                     **extra) -> Config:
+    """configs/demo/<name>.py on ``data``: two short epochs, many / few at
+    > 20 / < 10 training images, logs in ``work_dir`` at level WARNING."""
+    cfg = tiny_config(name, data, 2, many_threshold=20, few_threshold=10,
+                      **extra)
+    cfg.work_dir = str(work_dir)
+    cfg.log_level = 'WARNING'
     return cfg
 
 

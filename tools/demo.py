@@ -7,10 +7,12 @@ DisAlign stage 2 with ``tools/train.py``, tests both with ``tools/test.py``,
 and prints a table. Classification also compares the decoupled baselines
 from the same stage-1 checkpoint: logit adjustment and tau-norm (post hoc,
 tau chosen on the val split with ``tools/analysis/choose_tau.py``, then
-tested once), cRT and LWS (trained like DisAlign stage 2). For DeiT-LT (deit) it trains and tests the
-CNN teacher, the distilled student with the teacher in the loop, and a plain
-DeiT on the same data and schedule, and prints the CLS / DIST / average
-accuracy, overall and many / medium / few. Everything runs on a CPU.
+tested once), cRT and LWS (trained like DisAlign stage 2); detection and
+segmentation the baselines that apply to them. For DeiT-LT (deit) it trains
+and tests the CNN teacher, the distilled student with the teacher in the
+loop, a plain DeiT on the same data and schedule, and the plain DeiT with
+logit adjustment, and prints the CLS / DIST / average accuracy, overall and
+many / medium / few. Everything runs on a CPU.
 
     python tools/demo.py                  # every task
     python tools/demo.py --tasks seg      # one task

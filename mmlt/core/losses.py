@@ -27,11 +27,11 @@ rates assume it (``normalization``):
 
 With ``rho = 0`` both equal the toolbox's own cross-entropy.
 """
-from typing import Optional, Sequence, Union
+from typing import Optional, Sequence
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from .class_counts import UsesClassCounts
 from .reweighting import grw_weights

@@ -54,6 +54,14 @@ def post_hoc_modules(model):
             if getattr(m, 'post_hoc', False) and hasattr(m, 'tau')]
 
 
+def scalar_metrics(metrics):
+    """The scalar metrics as floats (numpy scalars too: mmseg's), not the
+    per-class lists."""
+    return {k: float(v) for k, v in metrics.items()
+            if getattr(v, 'ndim', 0) == 0 and not isinstance(v, (list, str))
+            and hasattr(v, '__float__')}
+
+
 def pick_metric(metrics, wanted):
     if wanted is not None:
         if wanted not in metrics:
@@ -111,8 +119,7 @@ def main():
             module.tau = tau
         metrics = runner.val()
         metric = pick_metric(metrics, args.metric)
-        rows.append(dict(tau=tau, **{k: float(v) for k, v in metrics.items()
-                                     if isinstance(v, (int, float))}))
+        rows.append(dict(tau=tau, **scalar_metrics(metrics)))
         print(f'tau {tau:<6g} val {metric} {float(metrics[metric]):.2f}',
               flush=True)
     best = max(rows, key=lambda r: r[metric])  # first of equals: smallest
