@@ -92,6 +92,23 @@ def test_stage1_config_on_a_stage2_checkpoint_is_an_error():
     check_checkpoint_matches_model(stage2, stage1.state_dict(), 'ckpt.pth')
 
 
+def test_crt_checkpoint_and_stage1_config_do_not_mix():
+    """cRT's classifier replaces the stage-1 one: a cRT checkpoint under
+    the stage-1 config would give stage 1's numbers, the stage-1 checkpoint
+    under the cRT config a random classifier's."""
+    from torch import nn
+
+    from mmlt.core.classifier_retraining import RetrainedLinear
+    from mmlt.engine import check_checkpoint_matches_model
+    crt = nn.Sequential(nn.Linear(4, 8), RetrainedLinear(8, 3))
+    stage1 = nn.Sequential(nn.Linear(4, 8), nn.Linear(8, 3))
+    with pytest.raises(ValueError, match=r'is a cRT stage-2 checkpoint: it '
+                       r'holds a re-trained classifier \(1.retrained'):
+        check_checkpoint_matches_model(stage1, crt.state_dict(), 'ckpt.pth')
+    with pytest.raises(ValueError, match='lacks the re-trained classifier'):
+        check_checkpoint_matches_model(crt, stage1.state_dict(), 'ckpt.pth')
+
+
 def test_stage2_from_a_stage2_checkpoint_warns(tmp_path):
     import logging
 

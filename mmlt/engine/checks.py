@@ -74,16 +74,17 @@ def check_default_scope(cfg: Mapping) -> None:
 
 def check_checkpoint_matches_model(model: nn.Module, state_dict: Mapping,
                                    source: str = 'the checkpoint') -> List[str]:
-    """Fail if ``state_dict`` lacks a weight of ``model`` (DisAlign
-    calibration keys excepted: they start at the identity), has another
-    shape for one, or holds a DisAlign calibration the model lacks (a
+    """Fail if ``state_dict`` lacks a weight of ``model`` (calibration keys
+    excepted: they start at the identity; not cRT's re-trained classifier),
+    has another shape for one, or holds a stage-2 part the model lacks (a
     stage-2 checkpoint under a stage-1 config). Returns the keys the model
     does not have."""
-    from .stage2 import is_calibration_key
+    from .stage2 import is_calibration_key, is_stage2_key
     own = model.state_dict()
     missing = [k for k in own
                if k not in state_dict and not is_calibration_key(k)]
-    retrained = [k for k in missing if '.retrained.' in f'.{k}']
+    # the stage-2 keys left: cRT's classifier, which starts random
+    retrained = [k for k in missing if is_stage2_key(k)]
     if retrained:
         raise ValueError(
             f'{source} lacks the re-trained classifier of this cRT model '
@@ -99,14 +100,17 @@ def check_checkpoint_matches_model(model: nn.Module, state_dict: Mapping,
             'this config.')
     check_shapes(own, state_dict, source)
     unexpected = [k for k in state_dict if k not in own]
-    calibration = [k for k in unexpected if is_calibration_key(k)]
-    if calibration:
+    stage2 = [k for k in unexpected if is_stage2_key(k)]
+    if stage2:
+        calibration = [k for k in stage2 if is_calibration_key(k)]
+        held = (f'is a DisAlign stage-2 checkpoint: it holds a calibration '
+                f'({", ".join(calibration[:4])})' if calibration else
+                f'is a cRT stage-2 checkpoint: it holds a re-trained '
+                f'classifier ({", ".join(stage2[:4])})')
         raise ValueError(
-            f'{source} is a DisAlign stage-2 checkpoint: it holds a '
-            f'calibration ({", ".join(calibration[:4])}) that this model '
-            'does not have, so its stage-2 output would be lost and the '
-            'numbers would be those of stage 1. Evaluate it with the '
-            'stage-2 config it was trained with.')
+            f'{source} {held} that this model does not have, so its stage-2 '
+            'output would be lost and the numbers would be those of stage '
+            '1. Evaluate it with the stage-2 config it was trained with.')
     return unexpected
 
 
