@@ -1,7 +1,9 @@
 # LT-Digits detection, post-hoc logit adjustment of the stage-1 Mask R-CNN's
 # RoI classifier: foreground logits z - tau * log(prior), the prior of the
 # per-category image counts; the background logit untouched. Nothing to
-# train; tau on val with tools/analysis/choose_tau.py (metric lvis/bbox_AP).
+# train. tau 1 (Menon et al.'s default): LT-Digits detection has a val split
+# only, which the demo reports, so tau is not chosen on it; with a held-out
+# split, choose it with tools/analysis/choose_tau.py (lvis/bbox_AP).
 _base_ = ['./det_stage1.py']
 
 runner_type = 'DisAlignRunner'

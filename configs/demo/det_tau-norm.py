@@ -1,6 +1,7 @@
 # LT-Digits detection, post-hoc tau-normalisation of the stage-1 RoI
-# classifier's foreground rows (the background row untouched); tau on val
-# with tools/analysis/choose_tau.py.
+# classifier's foreground rows (the background row untouched). tau 1 (full
+# normalisation): the demo reports its only split, val, so tau is not chosen
+# on it; with a held-out split, use tools/analysis/choose_tau.py.
 _base_ = ['./det_stage1.py']
 
 runner_type = 'DisAlignRunner'

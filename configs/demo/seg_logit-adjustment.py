@@ -1,6 +1,7 @@
 # LT-Digits segmentation, post-hoc logit adjustment of the stage-1 FCN:
 # per-pixel z - tau * log(prior), the prior of the training pixel counts.
-# Nothing to train; tau on val with tools/analysis/choose_tau.py (mIoU).
+# Nothing to train. tau 1 (Menon et al.'s default): the demo reports its only
+# split, val; with a held-out split, use tools/analysis/choose_tau.py (mIoU).
 _base_ = ['./seg_stage1.py']
 
 runner_type = 'DisAlignRunner'
