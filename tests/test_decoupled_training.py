@@ -13,31 +13,12 @@ import torch
 from mmengine.runner import Runner
 
 from mmlt.engine import ClassBalancedSampler, DisAlignRunner
-from tiny_runs import tiny_cls_data, two_epoch_config
+# the fixtures of the DisAlign runs: the same tiny data, stage 1, safe loader
+from test_cls_train import data, safe_checkpoint_loader, stage1  # noqa: F401
+from tiny_runs import two_epoch_config
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope='module', autouse=True)
-def safe_checkpoint_loader():
-    from mmlt.engine import safe_checkpoint_loader
-    with safe_checkpoint_loader():
-        yield
-
-
-@pytest.fixture(scope='module')
-def data(tmp_path_factory):
-    return tiny_cls_data(tmp_path_factory.mktemp('lt_digits'), 24)
-
-
 demo_cfg = two_epoch_config
-
-
-@pytest.fixture(scope='module')
-def stage1(data, tmp_path_factory):
-    work_dir = tmp_path_factory.mktemp('cls_stage1')
-    Runner.from_cfg(demo_cfg('cls_stage1', data, work_dir)).train()
-    return work_dir / 'epoch_2.pth'
 
 
 @pytest.mark.parametrize('name, own', [
