@@ -1,4 +1,5 @@
-"""The toolbox-free core of mmlt: the math of DisAlign and DeiT-LT in plain torch.
+"""The toolbox-free core of mmlt: the math of DisAlign, DeiT-LT and the
+decoupled baselines (logit adjustment, tau-norm, cRT, LWS) in plain torch.
 
 Nothing here imports mmengine or an OpenMMLab toolbox; the adapter packages
 (``mmlt.detection``, ``mmlt.segmentation``, ``mmlt.classification``) register
@@ -7,7 +8,12 @@ these modules into the toolboxes' registries.
 from .calibration import (AdaptiveCalibration, CosineLinear, DisAlignConv2d,
                           DisAlignCosineLinear, DisAlignLinear,
                           calibration_modules)
+from .class_counts import UsesClassCounts
+from .classifier_retraining import LogitScaling, LWSLinear, RetrainedLinear
+from .logit_adjustment import (LogitAdjustedConv2d, LogitAdjustedCosineLinear,
+                               LogitAdjustedLinear, LogitAdjustment)
 from .losses import GRWKLLoss, grw_kl_loss
+from .tau_norm import TauNormalization, TauNormLinear
 from .reweighting import (effective_number_weights, exponential_profile,
                           grw_weights)
 
@@ -15,5 +21,8 @@ __all__ = [
     'AdaptiveCalibration', 'CosineLinear', 'DisAlignConv2d',
     'DisAlignCosineLinear', 'DisAlignLinear',
     'calibration_modules', 'GRWKLLoss', 'grw_kl_loss',
-    'effective_number_weights', 'exponential_profile', 'grw_weights'
+    'effective_number_weights', 'exponential_profile', 'grw_weights',
+    'UsesClassCounts', 'LogitAdjustment', 'LogitAdjustedLinear',
+    'LogitAdjustedCosineLinear', 'LogitAdjustedConv2d', 'TauNormalization',
+    'TauNormLinear', 'LogitScaling', 'LWSLinear', 'RetrainedLinear'
 ]
