@@ -50,6 +50,10 @@ def build_model(cfg):
             backbone.arch == 'deit-base':
         backbone.arch = TINY_VIT
         model_cfg.head.in_channels = TINY_VIT['embed_dims']
+    if model_cfg.head.get('frequency_file'):  # the data is not made here
+        model_cfg.head.pop('frequency_file')
+        model_cfg.head.class_counts = list(
+            range(model_cfg.head.num_classes, 0, -1))
     return MODELS.build(model_cfg)
 
 
