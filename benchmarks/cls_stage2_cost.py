@@ -146,25 +146,7 @@ def main():
             {'stock': run(stock.head, feats),
              'calibrated': run(calibrated.head, feats)},
             max(20 * args.rounds, 50), args.warmup, args.device)
-    report.row('inference, whole model (ms)',
-               1e3 * measure.median(full['stock']),
-               1e3 * measure.median(full['calibrated']),
-               measure.paired_ratio(full['calibrated'], full['stock']), 1.01,
-               'inference')
-    report.row('  same, stock vs a copy (noise)',
-               1e3 * measure.median(full['stock']),
-               1e3 * measure.median(full['copy']),
-               measure.paired_ratio(full['copy'], full['stock']))
-    report.row('head alone (ms)', 1e3 * measure.median(head['stock']),
-               1e3 * measure.median(head['calibrated']),
-               measure.paired_ratio(head['calibrated'], head['stock']),
-               key='head')
-    extra = measure.median(head['calibrated']) - measure.median(
-        head['stock'])
-    report.note(f'The calibration costs {1e3 * extra:.3f} ms per inference '
-                f'(head timings) = '
-                f'{100 * extra / measure.median(full["stock"]):.2f}% of the '
-                "stock model's.")
+    measure.report_inference(report, full, head, 'head alone (ms)')
     report.write()
 
 

@@ -262,27 +262,10 @@ def main():
              'calibrated': classify(head2.fc_cls, feats)},
             20 * args.rounds, args.warmup, args.device)
     num_heads = len(bbox_heads_of(m2))
-    report.row('inference time (ms)', 1e3 * measure.median(infer['stock']),
-               1e3 * measure.median(infer['calibrated']),
-               measure.paired_ratio(infer['calibrated'], infer['stock']),
-               1.01, 'inference')
-    report.row('  same, stock vs a copy (noise)',
-               1e3 * measure.median(infer['stock']),
-               1e3 * measure.median(infer['copy']),
-               measure.paired_ratio(infer['copy'], infer['stock']))
-    report.row(f'fc_cls alone, {rois} RoIs (ms)',
-               1e3 * measure.median(heads['stock']),
-               1e3 * measure.median(heads['calibrated']),
-               measure.paired_ratio(heads['calibrated'], heads['stock']),
-               key='head')
-    # The calibration's own cost per inference, from the classifier timings:
-    # far less noisy than the difference of two whole inferences.
-    extra = num_heads * (measure.median(heads['calibrated'])
-                         - measure.median(heads['stock']))
-    report.note(f'The calibration costs {1e3 * extra:.3f} ms per inference '
-                f'({num_heads} calibrated classifier(s) on {rois} RoIs) = '
-                f'{100 * extra / measure.median(infer["stock"]):.2f}% of the '
-                "stock model's.")
+    measure.report_inference(
+        report, infer, heads, f'fc_cls alone, {rois} RoIs (ms)',
+        whole_label='inference time (ms)', heads_per_model=num_heads,
+        how=f'{num_heads} calibrated classifier(s) on {rois} RoIs')
     report.write()
 
 

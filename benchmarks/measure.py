@@ -210,6 +210,35 @@ def compare_train_steps(report, steps: Dict[int, Callable[[], object]],
                mem[2] / 2**20, mem[2] / mem[1], 0.6, 'memory')
 
 
+def report_inference(report, whole: Dict[str, List[float]],
+                     head: Dict[str, List[float]], head_label: str,
+                     whole_label: str = 'inference, whole model (ms)',
+                     heads_per_model: int = 1,
+                     how: str = 'head timings') -> None:
+    """The inference rows every stage-2 benchmark shares: the whole model,
+    stock vs calibrated (target 1.01x) and stock vs a copy of itself (the
+    noise), the classifier alone, and a note with the calibration's own
+    cost from the classifier timings (``heads_per_model`` calibrated
+    classifiers per inference), far less noisy than the difference of two
+    whole inferences. ``whole`` has 'stock', 'calibrated' and 'copy'
+    times, ``head`` 'stock' and 'calibrated'."""
+    report.row(whole_label, 1e3 * median(whole['stock']),
+               1e3 * median(whole['calibrated']),
+               paired_ratio(whole['calibrated'], whole['stock']), 1.01,
+               'inference')
+    report.row('  same, stock vs a copy (noise)',
+               1e3 * median(whole['stock']), 1e3 * median(whole['copy']),
+               paired_ratio(whole['copy'], whole['stock']))
+    report.row(head_label, 1e3 * median(head['stock']),
+               1e3 * median(head['calibrated']),
+               paired_ratio(head['calibrated'], head['stock']), key='head')
+    extra = heads_per_model * (median(head['calibrated'])
+                               - median(head['stock']))
+    report.note(f'The calibration costs {1e3 * extra:.3f} ms per inference '
+                f'({how}) = {100 * extra / median(whole["stock"]):.2f}% of '
+                "the stock model's.")
+
+
 class Report:
     """Rows of one benchmark: two variants, their ratio and its target;
     printed as a table, written as JSON for ``run_all.py``."""

@@ -152,25 +152,9 @@ def main():
             heads[name] = head
         head_times = measure.alternate(heads, 10 * args.rounds, args.warmup,
                                        args.device)
-    ratio = measure.paired_ratio(times['calibrated'], times['stock'])
-    report.row('inference, whole model (ms)',
-               1e3 * measure.median(times['stock']),
-               1e3 * measure.median(times['calibrated']), ratio, 1.01,
-               'inference')
-    report.row('  same, stock vs a copy (noise)',
-               1e3 * measure.median(times['stock']),
-               1e3 * measure.median(times['copy']),
-               measure.paired_ratio(times['copy'], times['stock']))
-    report.row(f'conv_seg alone, {tuple(feature.shape)} (ms)',
-               1e3 * measure.median(head_times['stock']),
-               1e3 * measure.median(head_times['calibrated']),
-               measure.paired_ratio(head_times['calibrated'],
-                                    head_times['stock']), key='head')
-    extra = (measure.median(head_times['calibrated'])
-             - measure.median(head_times['stock']))
-    report.note(f'The calibration costs {1e3 * extra:.3f} ms per inference '
-                f'(head timings) = {100 * extra / measure.median(times["stock"]):.2f}'
-                '% of the stock model\'s.')
+    measure.report_inference(
+        report, times, head_times,
+        f'conv_seg alone, {tuple(feature.shape)} (ms)')
     report.write()
 
 
