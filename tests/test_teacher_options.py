@@ -11,6 +11,7 @@ from mmpretrain.registry import MODELS
 
 from test_deit_model import batch, build, teacher_cfg  # noqa: F401
 from test_deit_model import teacher_ckpt  # noqa: F401  (fixture)
+from test_bad_input import student
 
 
 @pytest.fixture(autouse=True)
@@ -83,15 +84,7 @@ def test_compiled_teacher_gives_the_same_logits(teacher_ckpt):  # noqa: F811
                                  dict(fuse=True)])
 def test_bad_teacher_options_are_refused(teacher_ckpt, bad):  # noqa: F811
     with pytest.raises(ValueError, match='teacher must be dict'):
-        MODELS.build(dict(
-            type='DeiTLTClassifier',
-            backbone=dict(type='DistilledVisionTransformer',
-                          arch=dict(embed_dims=16, num_layers=1, num_heads=2,
-                                    feedforward_channels=32),
-                          img_size=16, patch_size=4),
-            head=dict(type='DeiTLTClsHead', num_classes=3, in_channels=16),
-            teacher=dict(config=teacher_cfg(), checkpoint=teacher_ckpt,
-                         **bad)))
+        student(dict(config=teacher_cfg(), checkpoint=teacher_ckpt, **bad))
 
 
 def test_normalisations_compared_once(teacher_ckpt, monkeypatch):  # noqa: F811
