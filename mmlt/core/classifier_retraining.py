@@ -19,8 +19,6 @@ class LogitScaling(nn.Module):
     """``z_c * f_c`` for the first ``num_classes`` logits, ``f`` learnt
     (init 1); trailing logits pass through."""
 
-    post_hoc = False
-
     def __init__(self, num_classes: int, num_uncalibrated: int = 0) -> None:
         super().__init__()
         self.num_classes = num_classes

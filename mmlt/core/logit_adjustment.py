@@ -10,6 +10,7 @@ not classes of the prior (mmdet's background) pass through unchanged.
 from typing import Optional, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .calibration import CosineLinear
@@ -69,11 +70,9 @@ class LogitAdjustment(UsesClassCounts):
                 f'{logits.size(1)}. Use a frequency file computed on this '
                 'dataset.')
         shape = (1, -1) + (1, ) * (logits.dim() - 2)
-        offset = (-self.tau * self.log_prior).to(logits.dtype).view(shape)
-        if not self.num_uncalibrated:
-            return logits + offset
-        num = self.num_classes
-        return torch.cat([logits[:, :num] + offset, logits[:, num:]], dim=1)
+        # 0 for the uncalibrated logits: one addition over every logit
+        offset = F.pad(-self.tau * self.log_prior, (0, self.num_uncalibrated))
+        return logits + offset.to(logits.dtype).view(shape)
 
 
 class AdjustsLogits:
