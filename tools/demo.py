@@ -22,18 +22,33 @@ With ``--seeds``, every trained stage 2 (DisAlign, cRT, LWS) runs once per
 seed from the same stage-1 checkpoint and the table shows mean +- std
 (``benchmarks/compare_methods.py`` runs that and writes the table).
 
+The runs of a task form lanes, chains where each run starts from the one
+before (stage 2 from stage 1): cls and its cosine variant, deit's student
+and its plain DeiT, seg, det. Lanes run side by side (``--jobs``, default
+the number of cores), each in its own process with one thread, so that the
+numbers do not depend on the machine's core count. A lane runs its tools
+(``tools/train.py``, ``tools/test.py``, ``tools/analysis/choose_tau.py``)
+in its own process, one after the other, as ``__main__``: the toolboxes are
+imported once per lane, not once per run.
+
 Each tool's output goes to a log file in its work dir; while a model trains or
 tests, the demo shows its progress (epoch or iteration, time left) from
-mmengine's log lines: in place on a terminal, else a line every 15 s.
+mmengine's log lines: in place on a terminal with one lane at a time, else a
+line every 15 s.
 """
 import argparse
+import contextlib
+import gc
+import io
 import json
 import os
 import os.path as osp
 import re
+import runpy
 import subprocess
 import sys
 import time
+import traceback
 
 import numpy as np
 
@@ -93,18 +108,20 @@ def stage1_checkpoint(name, variant=''):
     return lambda: last_checkpoint(f'{WORK}/{name}_stage1{variant}')
 
 
-def train_run(run, config, options=None, seeded=False):
+def train_run(run, config, options=None, seeded=False, lane=None):
     """A run trained with tools/train.py, then tested; ``seeded``: once per
-    --seeds value (a stage 2 from a fixed stage-1 checkpoint)."""
-    return dict(run=run, config=config, options=options, seeded=seeded)
+    --seeds value (a stage 2 from a fixed stage-1 checkpoint); ``lane``:
+    the chain of runs it belongs to (default: the task's own)."""
+    return dict(run=run, config=config, options=options, seeded=seeded,
+                lane=lane)
 
 
-def post_hoc_run(run, config, checkpoint, choose_tau=True):
+def post_hoc_run(run, config, checkpoint, choose_tau=True, lane=None):
     """A post-hoc method tested on ``checkpoint`` (the stage-1 one) once:
     with tau chosen on val first, or (``choose_tau=False``, for the data
     whose val split is also the reported one) with the config's tau."""
     return dict(run=run, config=config, checkpoint=checkpoint,
-                choose_tau=choose_tau)
+                choose_tau=choose_tau, lane=lane)
 
 
 def disalign_task(name, title, metrics, post_hoc=(), trained=(), **extra):
@@ -183,12 +200,16 @@ TASKS = {
                         seeded=True),
               train_run('lws', f'{CLS}_lws.py', load_stage1('cls'),
                         seeded=True),
-              train_run('stage1_cosine', f'{CLS}_stage1_cosine.py'),
+              # the cosine variant has its own stage 1: its own lane
+              train_run('stage1_cosine', f'{CLS}_stage1_cosine.py',
+                        lane='cls_cosine'),
               train_run('disalign_cosine', f'{CLS}_stage2_cosine.py',
-                        load_stage1('cls', '_cosine'), seeded=True),
+                        load_stage1('cls', '_cosine'), seeded=True,
+                        lane='cls_cosine'),
               post_hoc_run('logit_adjustment_cosine',
                            f'{CLS}_logit-adjustment_cosine.py',
-                           stage1_checkpoint('cls', '_cosine'))],
+                           stage1_checkpoint('cls', '_cosine'),
+                           lane='cls_cosine')],
         methods=[('stage 1', 'stage1', ''), ('DisAlign', 'disalign', ''),
                  ('logit adjustment', 'logit_adjustment', ''),
                  ('tau-norm', 'tau_norm', ''), ('cRT', 'crt', ''),
@@ -207,10 +228,13 @@ TASKS = {
         runs=[train_run('teacher', 'configs/demo/deit_teacher.py'),
               train_run('student', 'configs/demo/deit_student.py',
                         deit_teacher),
-              train_run('plain', 'configs/demo/deit_plain.py'),
+              # the plain DeiT needs no teacher: its own lane
+              train_run('plain', 'configs/demo/deit_plain.py',
+                        lane='deit_plain'),
               post_hoc_run('plain_logit_adjustment',
                            'configs/demo/deit_plain_logit-adjustment.py',
-                           lambda: last_checkpoint(f'{WORK}/deit_plain'))],
+                           lambda: last_checkpoint(f'{WORK}/deit_plain'),
+                           lane='deit_plain')],
         methods=[('teacher', 'teacher', 'lt/'),
                  ('plain DeiT', 'plain', 'lt/'),
                  ('plain DeiT + logit adj.', 'plain_logit_adjustment', 'lt/'),
@@ -229,6 +253,7 @@ PROGRESS = re.compile(r'(?:Epoch|Iter)\((train|val|test)\)\s*'
                       r'(?:\[\s*(\d+)\])?\[\s*(\d+)/(\d+)\]'
                       r'(?:.*?eta: ((?:\d+ days?, )?\S+))?')
 VERB = dict(train='training', val='validating', test='testing')
+LINES_ONLY = False  # --lines: progress as whole lines (lanes side by side)
 
 
 class Progress:
@@ -237,7 +262,10 @@ class Progress:
 
     def __init__(self, prefix, max_epochs=None, every=15):
         self.prefix, self.max_epochs, self.every = prefix, max_epochs, every
-        self.tty = sys.stdout.isatty()
+        # the demo's own stdout: a tool running in this process has its
+        # output redirected to its log
+        self.out = sys.stdout
+        self.tty = self.out.isatty() and not LINES_ONLY
         self.last = self.shown = None
 
     def update(self, line):
@@ -255,15 +283,16 @@ class Progress:
         if eta is not None:
             text += f', {eta} left'
         if self.tty:
-            print(f'\r\033[K{text}', end='', flush=True)
+            print(f'\r\033[K{text}', end='', flush=True, file=self.out)
             self.shown = text
         elif self.last is None or time.time() - self.last >= self.every:
-            print(text, flush=True)
+            print(text, flush=True, file=self.out)
             self.last = time.time()
 
     def close(self):
         if self.tty and self.shown:
-            print(flush=True)  # keep the last state on its own line
+            # keep the last state on its own line
+            print(flush=True, file=self.out)
 
 
 def run(cmd, log_path, progress=None):
@@ -289,6 +318,66 @@ def run(cmd, log_path, progress=None):
                  f'end of {log_path}:\n{tail}')
 
 
+class LogStream(io.TextIOBase):
+    """A tool's stdout / stderr while it runs in this process: every line to
+    its log file, and to ``progress``."""
+
+    def __init__(self, log, progress):
+        self.log, self.progress, self.partial = log, progress, ''
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        if self.log.closed:  # a logger left over from a finished run
+            return len(text)
+        self.log.write(text)
+        if self.progress is not None:
+            *lines, self.partial = (self.partial + text).split('\n')
+            for line in lines:
+                self.progress.update(line)
+        return len(text)
+
+    def flush(self):
+        if not self.log.closed:
+            self.log.flush()
+
+
+def run_in_process(script, args, log_path, progress=None):
+    """``tools/<script>`` with ``args`` as ``__main__`` in this process, its
+    output to a log file: a lane imports the toolboxes once (about 10 s a
+    process) instead of once per run. Fails loudly with the log tail."""
+    os.makedirs(osp.dirname(log_path), exist_ok=True)
+    argv = sys.argv
+    failure = None
+    with open(log_path, 'w', buffering=1) as log:
+        stream = LogStream(log, progress)
+        sys.argv = [script, *args]
+        try:
+            with contextlib.redirect_stdout(stream), \
+                    contextlib.redirect_stderr(stream):
+                runpy.run_path(osp.join(ROOT, 'tools', script),
+                               run_name='__main__')
+        except SystemExit as exit:
+            if exit.code not in (None, 0):
+                failure = f'exit {exit.code}'
+                if not isinstance(exit.code, int):
+                    log.write(f'{exit.code}\n')
+        except Exception:  # the tool's error, in its log like a process's
+            log.write(traceback.format_exc())
+            failure = 'an exception'
+        finally:
+            sys.argv = argv
+            if progress is not None:
+                progress.close()
+    gc.collect()  # the finished runner's model and data
+    if failure is not None:
+        with open(log_path) as log:
+            tail = log.read()[-3000:]
+        sys.exit(f'tools/{script} {" ".join(args)} failed ({failure}); '
+                 f'end of {log_path}:\n{tail}')
+
+
 def max_epochs(config):
     """The epochs of an epoch-based config (None for iteration-based ones,
     whose log lines carry the total)."""
@@ -303,10 +392,10 @@ def last_checkpoint(work_dir):
         return osp.join(work_dir, f.read().strip())
 
 
-def tool(name, args, log, prefix=None):
+def tool(name, args, log, prefix=None, max_epochs=None):
     """tools/<name> with ``args``, its output to ``log``."""
-    run([sys.executable, f'tools/{name}', *args], f'{ROOT}/{log}',
-        Progress(prefix) if prefix else None)
+    run_in_process(name, args, f'{ROOT}/{log}',
+                   Progress(prefix, max_epochs) if prefix else None)
 
 
 def test_once(prefix, config, checkpoint, work_dir, options=()):
@@ -332,9 +421,8 @@ def train_then_test(name, spec, seed):
     if options:
         args += ['--cfg-options', *options]
     print(f'{prefix}: tools/train.py {" ".join(args)}', flush=True)
-    run([sys.executable, 'tools/train.py', *args],
-        f'{ROOT}/{work_dir}/demo_train.log',
-        Progress(prefix, max_epochs(spec['config'])))
+    tool('train.py', args, f'{work_dir}/demo_train.log', prefix,
+         max_epochs(spec['config']))
     return test_once(prefix, spec['config'], last_checkpoint(work_dir),
                      work_dir)
 
@@ -362,11 +450,12 @@ def choose_then_test(name, spec):
                      chosen['cfg_options'].split())
 
 
-def train_and_test(name, task, seeds):
-    """Every run of a task; its test metrics by run, a list per run (one
-    entry per seed for the seeded runs)."""
+def train_and_test(name, specs, seeds):
+    """The runs ``specs`` of task ``name`` in order; their test metrics by
+    run, a list per run (one entry per seed for the seeded runs), and the
+    metrics file of each run's first seed."""
     metrics, files = {}, {}
-    for spec in task['runs']:
+    for spec in specs:
         start = time.time()
         if 'checkpoint' in spec:
             outs = [choose_then_test(name, spec)]
@@ -380,10 +469,72 @@ def train_and_test(name, task, seeds):
         files[spec['run']] = outs[0]
         print(f'[{name}] {spec["run"]}: done in {time.time() - start:.0f} s',
               flush=True)
-    if 'after' in task:
-        task['after']({label: files[run] for label, run, _ in
-                       task['methods']})
-    return metrics
+    return metrics, files
+
+
+# The runs of a task form lanes: chains where each run needs the one before
+# (stage 2 the stage-1 checkpoint). Lanes are independent, so the demo runs
+# them side by side, one process and one thread each: per-run numbers do
+# not depend on the core count, and on 2 cores two single-threaded lanes
+# finish about 1.5x sooner than one lane on two threads (measured: 8 epochs
+# of cls_stage1 twice, 32 s side by side against 48 s one after the
+# other). Longest first, as measured, so that no long lane starts last.
+LONGEST_FIRST = ['deit', 'det', 'seg', 'cls', 'deit_plain', 'cls_cosine']
+
+
+def lanes(names):
+    """The lanes of tasks ``names``, longest first: lane -> (task, runs)."""
+    found = {}
+    for name in names:
+        for spec in TASKS[name]['runs']:
+            found.setdefault(spec['lane'] or name, (name, []))[1].append(spec)
+    return {lane: found[lane] for lane in LONGEST_FIRST if lane in found}
+
+
+def lane_results(lane):
+    return f'{WORK}/lanes/{lane}.json'
+
+
+def run_lane(lane, seeds):
+    """One lane in this process (``--lane``), its results to a file."""
+    name, specs = lanes(TASKS)[lane]
+    metrics, files = train_and_test(name, specs, seeds)
+    os.makedirs(osp.dirname(lane_results(lane)), exist_ok=True)
+    with open(lane_results(lane), 'w') as f:
+        json.dump(dict(metrics=metrics, files=files), f)
+
+
+def run_lanes(names, seeds, jobs):
+    """Every lane of tasks ``names``, ``jobs`` at a time, each a process
+    with one thread; the merged results by task."""
+    todo, running = list(lanes(names)), {}
+    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
+               PYTHONUNBUFFERED='1')
+    while todo or running:
+        while todo and len(running) < jobs:
+            lane = todo.pop(0)
+            cmd = [sys.executable, osp.abspath(__file__), '--lane', lane,
+                   '--seeds', *map(str, seeds)]
+            if jobs > 1:  # lanes side by side: whole lines, not in place
+                cmd.append('--lines')
+            running[lane] = subprocess.Popen(cmd, cwd=ROOT, env=env)
+        time.sleep(0.5)
+        for lane, proc in list(running.items()):
+            if proc.poll() is None:
+                continue
+            del running[lane]
+            if proc.returncode != 0:
+                for other in running.values():
+                    other.terminate()
+                sys.exit(f'the demo stopped: its {lane} lane failed (exit '
+                         f'{proc.returncode}); the error is above')
+    results = {name: dict(metrics={}, files={}) for name in names}
+    for lane, (name, _) in lanes(names).items():
+        with open(osp.join(ROOT, lane_results(lane))) as f:
+            found = json.load(f)
+        for key in ('metrics', 'files'):
+            results[name][key].update(found[key])
+    return results
 
 
 def table(task, metrics):
@@ -433,8 +584,20 @@ def main():
     parser.add_argument('--seeds', type=int, nargs='+', default=[0],
                         help='seeds of the trained stage-2 runs (default 0)')
     parser.add_argument('--out', help='also write the tables to this file')
+    parser.add_argument(
+        '--jobs', type=int,
+        default=min(os.cpu_count() or 1, len(LONGEST_FIRST)),
+        help='lanes run side by side, one thread each (default: the cores)')
+    parser.add_argument('--lane', choices=LONGEST_FIRST,
+                        help=argparse.SUPPRESS)  # a lane's own process
+    parser.add_argument('--lines', action='store_true',
+                        help=argparse.SUPPRESS)  # progress as whole lines
     args = parser.parse_args()
     os.chdir(ROOT)
+    if args.lane is not None:
+        global LINES_ONLY
+        LINES_ONLY = args.lines
+        return run_lane(args.lane, args.seeds)
 
     meta_file = f'{DATA}/lt_digits.json'
     complete = osp.exists(meta_file) and all(
@@ -446,16 +609,21 @@ def main():
         meta = json.load(f)
     print_profile(meta)
 
-    results = {}
     for name in args.tasks:
-        task = TASKS[name]
-        if 'frequency' in task:
-            frequency_file, tool_args = task['frequency']()
-            run([sys.executable, 'tools/analysis/class_frequency.py',
-                 *tool_args], f'{ROOT}/{WORK}/{name}_frequency.log')
-            print(f'[{name}] class frequencies: {frequency_file}')
-        results[name] = train_and_test(name, task, args.seeds)
-    tables = [table(TASKS[name], results[name]) for name in args.tasks]
+        frequency_file, tool_args = TASKS[name]['frequency']()
+        run([sys.executable, 'tools/analysis/class_frequency.py',
+             *tool_args], f'{ROOT}/{WORK}/{name}_frequency.log')
+        print(f'[{name}] class frequencies: {frequency_file}')
+    start = time.time()
+    results = run_lanes(args.tasks, args.seeds, max(1, args.jobs))
+    print(f'all runs done in {time.time() - start:.0f} s', flush=True)
+    for name in args.tasks:
+        if 'after' in TASKS[name]:
+            files = results[name]['files']
+            TASKS[name]['after']({label: files[run] for label, run, _ in
+                                  TASKS[name]['methods']})
+    tables = [table(TASKS[name], results[name]['metrics'])
+              for name in args.tasks]
     print('\n' + '\n\n'.join(tables))
     if args.out:
         with open(args.out, 'w') as f:
