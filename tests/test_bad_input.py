@@ -26,7 +26,7 @@ from torch import nn
 from mmlt.core import DisAlignLinear, GRWKLLoss, effective_number_weights
 from mmlt.engine import (CheckpointMatchesModelHook, DisAlignRunner,
                          FiniteLossHook, check_default_scope)
-from mmlt.frequency import ClassFrequency, from_lvis_json
+from mmlt.core.frequency import ClassFrequency, from_lvis_json
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_CONFIGS = sorted((REPO / 'configs' / 'demo').glob('*.py'))

@@ -315,7 +315,7 @@ def globals_in(path) -> set:
 # ------------------------------------------- real checkpoints of the demos
 @pytest.fixture(scope='module')
 def det_data(tmp_path_factory):
-    from mmlt.frequency import from_lvis_json
+    from mmlt.core.frequency import from_lvis_json
     from mmlt.lt_digits import make_lt_digits
     root = tmp_path_factory.mktemp('lt_digits_det')
     make_lt_digits(root, tasks=('det', ))
@@ -326,7 +326,7 @@ def det_data(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def seg_data(tmp_path_factory):
-    from mmlt.frequency import from_segmentation_maps
+    from mmlt.core.frequency import from_segmentation_maps
     from mmlt.lt_digits import LT_DIGITS_SEG_CLASSES, make_lt_digits
     root = tmp_path_factory.mktemp('lt_digits_seg')
     make_lt_digits(root, tasks=('seg', ))
@@ -482,7 +482,7 @@ def test_unreadable_checkpoint_names_the_file(content, match, tmp_path,
 def test_frequency_file_count_overflow_names_the_file(tmp_path):
     import json
 
-    from mmlt.frequency import ClassFrequency
+    from mmlt.core.frequency import ClassFrequency
     good = tmp_path / 'good.json'
     ClassFrequency.from_counts(['a', 'b'], [10, 1], 'images').save(good)
     data = json.loads(good.read_text())

@@ -8,7 +8,7 @@ import torch
 from mmengine.evaluator import Evaluator
 
 import mmlt.classification  # noqa: F401
-from mmlt.frequency import ClassFrequency, split_by_index_ranges
+from mmlt.core.frequency import ClassFrequency, split_by_index_ranges
 
 CLASSES = tuple(f'c{i}' for i in range(6))
 # many: > 100 -> {0, 1}; medium: 20..100 -> {2, 3}; few: < 20 -> {4, 5}

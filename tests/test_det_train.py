@@ -17,7 +17,7 @@ import mmlt.detection  # noqa: F401
 from mmlt.core import AdaptiveCalibration
 from mmlt.engine import (check_stage1_state_dict, freeze_except_calibration,
                          keep_norm_layers_in_eval)
-from mmlt.frequency import from_lvis_json
+from mmlt.core.frequency import from_lvis_json
 from mmlt.lt_digits import LT_DIGITS_CLASSES, make_lt_digits
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))

@@ -1,4 +1,4 @@
-"""Tests for mmlt.frequency and tools/analysis/class_frequency.py.
+"""Tests for mmlt.core.frequency and tools/analysis/class_frequency.py.
 
 Every input is a small file built in tmp_path; expected counts and groups
 are worked out by hand in the comments.
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmlt.frequency import (FORMAT, ClassFrequency, from_image_list,
+from mmlt.core.frequency import (FORMAT, ClassFrequency, from_image_list,
                             from_lvis_json, from_segmentation_maps,
                             split_by_count, split_by_index_ranges,
                             split_by_rank, split_lvis)

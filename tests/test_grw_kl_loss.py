@@ -110,7 +110,7 @@ def test_needs_exactly_one_frequency_source(tmp_path):
 
 
 def test_frequency_file_source(tmp_path):
-    from mmlt.frequency import ClassFrequency
+    from mmlt.core.frequency import ClassFrequency
     path = tmp_path / 'freq.json'
     ClassFrequency.from_counts(['a', 'b'], [9, 1], kind='images').save(path)
     loss = GRWKLLoss(frequency_file=str(path), rho=1.0)

@@ -14,7 +14,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmlt.frequency import from_lvis_json, from_segmentation_maps
+from mmlt.core.frequency import from_lvis_json, from_segmentation_maps
 from mmlt.lt_digits import LT_DIGITS_SEG_CLASSES, make_lt_digits
 from tiny_runs import REPO, dump, state_dict, train
 

@@ -14,7 +14,7 @@ import torch
 
 from mmlt.core import GRWKLLoss
 from mmlt.engine.stage2 import check_frequency_classes, dataset_label_order
-from mmlt.frequency import ClassFrequency, from_lvis_json
+from mmlt.core.frequency import ClassFrequency, from_lvis_json
 
 # reverse id order, non-contiguous ids; instances per category id
 CATEGORIES = [(40, 'yak'), (17, 'moth'), (9, 'heron'), (2, 'ant')]

@@ -7,7 +7,7 @@ from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
 import mmlt.segmentation  # noqa: F401
-from mmlt.frequency import ClassFrequency
+from mmlt.core.frequency import ClassFrequency
 from mmlt.segmentation import LongTailIoUMetric
 
 CLASSES = ('a', 'b', 'c', 'd')

@@ -6,7 +6,7 @@ from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmlt.frequency import from_segmentation_maps
+from mmlt.core.frequency import from_segmentation_maps
 from mmlt.lt_digits import LT_DIGITS_SEG_CLASSES, make_lt_digits
 
 

@@ -35,7 +35,7 @@ def test_classification_counts_must_be_the_training_sets(tmp_path):
     from tiny_runs import tiny_cls_data
 
     from mmlt.engine.stage2 import check_frequency_counts
-    from mmlt.frequency import ClassFrequency
+    from mmlt.core.frequency import ClassFrequency
     data = tiny_cls_data(tmp_path / 'lt_digits')
     dataset = DATASETS.build(dict(
         type='LongTailListDataset', data_root=str(data),
@@ -58,7 +58,7 @@ def test_detection_counts_differing_from_the_training_set_warn(tmp_path):
     from test_label_order import build_lvis_dataset, write_lvis_json
 
     from mmlt.engine.stage2 import check_frequency_counts
-    from mmlt.frequency import from_lvis_json
+    from mmlt.core.frequency import from_lvis_json
     ann_file = write_lvis_json(tmp_path / 'lvis.json')
     dataset = build_lvis_dataset(ann_file)
     freq = from_lvis_json(ann_file, count='instances')

@@ -198,7 +198,7 @@ def test_model_without_calibration_is_an_error(tmp_path, stage1_checkpoint):
 
 def test_frequency_file_of_other_classes_is_an_error(tmp_path,
                                                      stage1_checkpoint):
-    from mmlt.frequency import ClassFrequency
+    from mmlt.core.frequency import ClassFrequency
     freq = tmp_path / 'freq.json'
     ClassFrequency.from_counts(['a', 'b', 'x'], [12, 4, 2], 'images').save(freq)
     cfg = runner_cfg(tmp_path, calibrated=True, load_from=stage1_checkpoint)

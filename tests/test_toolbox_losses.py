@@ -168,7 +168,7 @@ def test_an_adapter_imports_no_other_toolbox_than_its_own(adapter, toolbox):
 
 
 def test_core_imports_no_toolbox():
-    code = ('import sys, mmlt, mmlt.core, mmlt.frequency; print(sorted({m.split(".")[0] '
+    code = ('import sys, mmlt, mmlt.core, mmlt.core.frequency; print(sorted({m.split(".")[0] '
             'for m in sys.modules} & {"mmengine", "mmcv", "mmdet", "mmseg", '
             '"mmpretrain"}))')
     out = subprocess.run([sys.executable, '-c', code], capture_output=True,

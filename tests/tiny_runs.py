@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from mmengine.config import Config
 
-from mmlt.frequency import from_image_list
+from mmlt.core.frequency import from_image_list
 from mmlt.lt_digits import LT_DIGITS_CLASSES, make_lt_digits
 
 REPO = Path(__file__).resolve().parents[1]

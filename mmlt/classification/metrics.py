@@ -35,7 +35,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from mmpretrain.registry import METRICS
 
-from mmlt.frequency import (ClassFrequency, split_by_count,
+from mmlt.core.frequency import (ClassFrequency, split_by_count,
                             split_by_index_ranges)
 
 

@@ -12,6 +12,8 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor, nn
 
+from .frequency import ClassFrequency
+
 
 class UsesClassCounts(nn.Module):
     """Base of the modules that read the training class counts.
@@ -40,7 +42,6 @@ class UsesClassCounts(nn.Module):
         self.count_kind = None
         self.source = 'class_counts'
         if frequency_file is not None:
-            from ..frequency import ClassFrequency
             freq = ClassFrequency.load(frequency_file)
             class_counts = freq.counts_array(count_kind)
             self.classes = tuple(freq.classes)

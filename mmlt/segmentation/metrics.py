@@ -38,7 +38,7 @@ class LongTailIoUMetric(IoUMetric):
                              '`frequency_file`.')
         self.frequency = None
         if frequency_file is not None:
-            from mmlt.frequency import ClassFrequency
+            from mmlt.core.frequency import ClassFrequency
             self.frequency = ClassFrequency.load(frequency_file)
             self.groups = self.frequency.groups
         else:

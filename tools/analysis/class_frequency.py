@@ -18,7 +18,7 @@ Examples::
         data/imagenet/ImageNet_LT_train.txt -o data/imagenet_lt_freq.json \\
         --num-classes 1000
 
-Configs then point at the written JSON (see ``mmlt.frequency``).
+Configs then point at the written JSON (see ``mmlt.core.frequency``).
 """
 import argparse
 import dataclasses
@@ -33,7 +33,7 @@ try:
 except ImportError:  # run from a checkout without installing the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from mmlt.frequency import (from_image_list, from_lvis_json,  # noqa: E402
+from mmlt.core.frequency import (from_image_list, from_lvis_json,  # noqa: E402
                             from_segmentation_maps, split_by_count,
                             split_by_index_ranges)
 

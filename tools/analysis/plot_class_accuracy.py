@@ -44,7 +44,7 @@ try:
 except ImportError:  # run from a checkout without installing the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from mmlt.frequency import ClassFrequency, from_image_list  # noqa: E402
+from mmlt.core.frequency import ClassFrequency, from_image_list  # noqa: E402
 
 GROUP_COLOURS = ('#4c72b0', '#dd8452', '#55a868', '#c44e52', '#8172b3')
 
