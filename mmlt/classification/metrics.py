@@ -35,8 +35,8 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from mmpretrain.registry import METRICS
 
-from mmlt.core.frequency import (ClassFrequency, split_by_count,
-                            split_by_index_ranges)
+from mmlt.core.frequency import (ClassFrequency, groups_from_ranges,
+                                 split_by_count)
 
 
 def long_tail_accuracy(pred_labels, gt_labels, groups: Dict[str, Sequence[int]],
@@ -124,10 +124,8 @@ class LongTailAccuracy(BaseMetric):
             self.frequency = ClassFrequency.load(frequency_file)
             counts = self.frequency.counts
         if class_groups:
-            ranges = {k: tuple(v) for k, v in class_groups.items()}
-            self.num_classes = max(end for _, end in ranges.values())
-            self.groups = split_by_index_ranges(self.num_classes,
-                                                ranges)['groups']
+            self.groups = groups_from_ranges(class_groups)
+            self.num_classes = sum(map(len, self.groups.values()))
         elif use_file_split:
             self.groups = self.frequency.groups
         elif counts is not None:

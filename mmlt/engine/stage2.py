@@ -52,6 +52,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.instancenorm import _InstanceNorm
 
 from ..core.class_counts import UsesClassCounts
+from ..core.frequency.counts import differing_class_names
 from .checkpointing import (latest_complete_checkpoint,
                             with_safe_checkpoint_hook)
 from .checks import (check_checkpoint_matches_model, check_default_scope,
@@ -322,12 +323,8 @@ def check_frequency_classes(model: nn.Module,
                 f'{module.num_classes} classes but {dataset_name} has '
                 f'{len(classes)} classes. Compute them on this dataset with '
                 'tools/analysis/class_frequency.py.')
-        generic = all(re.fullmatch(r'class_\d+', c) for c in module.classes
-                      or ())
-        if module.classes is not None and not generic and tuple(
-                module.classes) != classes:
-            diff = [(i, a, b) for i, (a, b) in enumerate(
-                zip(module.classes, classes)) if a != b]
+        diff = differing_class_names(module.classes, classes)
+        if diff:
             raise ValueError(
                 f'{name}: the class names in {module.source} differ from '
                 f'those of {dataset_name}, e.g. ' + '; '.join(

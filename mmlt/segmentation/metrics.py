@@ -6,8 +6,10 @@ from mmengine.logging import print_log
 from mmseg.evaluation import IoUMetric
 from mmseg.registry import METRICS
 
-# The paper's ADE20K split, by class index in ADE20K's frequency order.
-ADE20K_GROUPS = dict(head=(0, 20), body=(20, 75), tail=(75, 150))
+from mmlt.core.frequency import (ADE20K_GROUPS, ClassFrequency,
+                                 groups_from_ranges)
+
+__all__ = ['ADE20K_GROUPS', 'LongTailIoUMetric']
 
 
 @METRICS.register_module()
@@ -38,14 +40,10 @@ class LongTailIoUMetric(IoUMetric):
                              '`frequency_file`.')
         self.frequency = None
         if frequency_file is not None:
-            from mmlt.core.frequency import ClassFrequency
             self.frequency = ClassFrequency.load(frequency_file)
             self.groups = self.frequency.groups
         else:
-            self.groups = {
-                name: list(range(start, end))
-                for name, (start, end) in class_groups.items()
-            }
+            self.groups = groups_from_ranges(class_groups)
 
     def _check_groups(self, classes: Sequence[str]) -> None:
         if self.frequency is not None:

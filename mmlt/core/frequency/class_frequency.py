@@ -8,8 +8,8 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .counts import (REGENERATE, PathLike, as_counts, generic_class_names,
-                     is_whole_number)
+from .counts import (REGENERATE, PathLike, as_counts, differing_class_names,
+                     generic_class_names, is_whole_number)
 from .splits import check_split, default_split
 
 FORMAT = 'mmlt.class_frequency/v1'
@@ -262,13 +262,12 @@ class ClassFrequency:
         if other != self.num_classes:
             raise ValueError(f'{where} has {self.num_classes} classes but '
                              f'{what} has {other} classes; {REGENERATE}.')
-        if names is None or self.classes == generic_class_names(self.num_classes):
+        if names is None:
             return
-        diff = [i for i, (a, b) in enumerate(zip(self.classes, names))
-                if a != b]
+        diff = differing_class_names(self.classes, names)
         if diff:
-            shown = '; '.join(f'[{i}] {self.classes[i]!r} (file) vs '
-                              f'{names[i]!r} ({what})' for i in diff[:5])
+            shown = '; '.join(f'[{i}] {a!r} (file) vs {b!r} ({what})'
+                              for i, a, b in diff[:5])
             more = f'; ... {len(diff) - 5} more' if len(diff) > 5 else ''
             raise ValueError(f'{where}: class names differ from {what} at '
                              f'{len(diff)} of {other} positions: {shown}'

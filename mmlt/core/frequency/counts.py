@@ -2,7 +2,7 @@
 counts as whole numbers, generic class names, the readers' progress bar."""
 import math
 from pathlib import Path
-from typing import Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -25,6 +25,19 @@ def progress_bar(iterable, total: int, desc: str, threshold: int):
     except ImportError:
         return iterable
     return tqdm(iterable, total=total, desc=desc, unit='item')
+
+
+def differing_class_names(file_classes: Optional[Sequence[str]],
+                          classes: Sequence[str]) -> List[tuple]:
+    """``(index, file's name, other name)`` wherever the names of a
+    frequency file and of a dataset / model differ; none when the file has
+    no real names (None, or the generic 'class_{i}' ones written when no
+    names were given)."""
+    if file_classes is None or tuple(file_classes) == generic_class_names(
+            len(file_classes)):
+        return []
+    return [(i, a, b) for i, (a, b) in enumerate(zip(file_classes, classes))
+            if a != b]
 
 
 def generic_class_names(num_classes: int) -> Tuple[str, ...]:

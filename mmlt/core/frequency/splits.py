@@ -3,7 +3,7 @@ frequent / common / rare, head / body / tail): by count thresholds, index
 ranges, LVIS's frequency letters or rank, and the check of a stored split.
 """
 import math
-from typing import List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -11,9 +11,12 @@ from .counts import REGENERATE, is_whole_number
 
 SPLIT_METHODS = ('count_thresholds', 'index_ranges', 'lvis_frequency', 'rank')
 
-# ADE20K's head / body / tail split (DisAlign): classes 0-19, 20-74, 75-149
-# of 150. Used as proportions when splitting pixel counts by rank.
-ADE20K_FRACTIONS = (20 / 150, 55 / 150, 75 / 150)
+# ADE20K's head / body / tail split (DisAlign), by class index in ADE20K's
+# frequency order: classes 0-19, 20-74, 75-149 of 150. Its proportions
+# split the pixel counts of other data by rank.
+ADE20K_GROUPS = dict(head=(0, 20), body=(20, 75), tail=(75, 150))
+ADE20K_FRACTIONS = tuple((end - start) / 150
+                         for start, end in ADE20K_GROUPS.values())
 
 
 def check_split(split, num_classes: int, where: str) -> dict:
@@ -242,3 +245,13 @@ def split_lvis(image_counts: Sequence[int],
     split = split_by_count(image_counts, names, low=11, high=100)
     split['thresholds']['count'] = 'images'
     return split
+
+
+def groups_from_ranges(ranges: Mapping[str, Sequence[int]]
+                       ) -> Dict[str, List[int]]:
+    """Group name -> class indices of half-open index ranges that tile
+    0..(the last end), e.g. ``ADE20K_GROUPS``: a metric's ``class_groups``.
+    """
+    ranges = {name: tuple(span) for name, span in ranges.items()}
+    num_classes = max((end for _, end in ranges.values()), default=0)
+    return split_by_index_ranges(num_classes, ranges)['groups']
