@@ -20,8 +20,9 @@ The trust model of mmlt's checkpoints, in one place:
   call :func:`use_safe_checkpoint_loader` (through ``apply_compat``), which
   makes mmengine's loader of local files (``load_from``, ``--resume``,
   ``tools/test.py CKPT``, ``init_cfg=dict(type='Pretrained', ...)``) use
-  :func:`load_checkpoint_file`. ``DisAlignRunner`` and the DeiT-LT teacher
-  read through :func:`read_checkpoint`, safe whoever built them. A script
+  :func:`load_checkpoint_file`. ``DisAlignRunner`` loads within
+  :func:`reading_safely` and the DeiT-LT teacher reads through
+  :func:`read_checkpoint`: both are safe whoever built them. A script
   that runs mmengine's plain ``Runner`` itself and loads mmengine
   checkpoints calls ``mmlt.engine.use_safe_checkpoint_loader()`` once:
   without it, torch >= 2.6 refuses them (``HistoryBuffer``), as it refuses
@@ -297,12 +298,26 @@ def safe_checkpoint_loader(allow_unsafe: bool = False):
         CheckpointLoader.register_scheme('', previous, force=True)
 
 
+@contextmanager
+def reading_safely():
+    """mmengine reads local checkpoints with mmlt's loader in the block:
+    the registered one (the tools': with its ``--unsafe-load`` choice), else
+    the safe one for the block (``MMLT_UNSAFE_LOAD`` opts in). What
+    ``DisAlignRunner`` loads through, so it is safe whoever built it."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+    if hasattr(CheckpointLoader._schemes.get(''), 'mmlt_allow_unsafe'):
+        yield
+        return
+    with safe_checkpoint_loader(unsafe_load_from_env()):
+        yield
+
+
 def read_checkpoint(filename, map_location=None, logger=None):
     """mmengine's ``_load_checkpoint``, but local files always through
-    :func:`load_checkpoint_file`: what ``DisAlignRunner`` and the DeiT-LT
-    teacher use, so they are safe whether or not the tools registered the
-    safe loader. The opt-in is that of the registered mmlt loader
-    (``--unsafe-load``) or ``MMLT_UNSAFE_LOAD``."""
+    :func:`load_checkpoint_file`: what the DeiT-LT teacher uses, so it is
+    safe whether or not the tools registered the safe loader. The opt-in is
+    that of the registered mmlt loader (``--unsafe-load``) or
+    ``MMLT_UNSAFE_LOAD``."""
     from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint
     filename = str(filename)
     local = CheckpointLoader._schemes.get('')

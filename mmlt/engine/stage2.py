@@ -38,15 +38,14 @@ import logging
 import re
 import types
 import warnings
-from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.logging import MMLogger
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
+from mmengine.hooks import Hook
 from mmengine.runner import Runner
-from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.instancenorm import _InstanceNorm
@@ -55,10 +54,10 @@ from ..core.class_counts import UsesClassCounts
 from ..core.frequency.counts import differing_class_names
 from .checkpointing import (latest_complete_checkpoint,
                             with_safe_checkpoint_hook)
-from .checks import (check_checkpoint_matches_model, check_default_scope,
+from .checks import (check_default_scope,
                      check_shapes)
-from .checkpoint_io import read_checkpoint
-from .hooks import FiniteLossHook
+from .checkpoint_io import reading_safely
+from .hooks import CheckpointMatchesModelHook, FiniteLossHook
 from .resume import RNGStateHook
 
 # The children a stage-2 classifier adds to the stock one: the only
@@ -333,6 +332,46 @@ def check_frequency_classes(model: nn.Module,
                 'on this dataset with tools/analysis/class_frequency.py.')
 
 
+class Stage1CheckpointHook(Hook):
+    """Check the checkpoint a stage-2 run starts from (``load_from``, or the
+    interrupted run's on ``--resume``) before mmengine loads it: every
+    weight but the stage-2 parts present with its shape
+    (:func:`check_stage1_state_dict`); log the stage-2 keys that keep their
+    init and the checkpoint's keys the model does not use; warn when
+    ``load_from`` already holds a calibration. ``DisAlignRunner`` registers
+    it (for val / test, ``CheckpointMatchesModelHook`` too).
+    """
+    priority = 'VERY_HIGH'
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        state = checkpoint.get('state_dict', checkpoint)
+        state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        filename = getattr(runner, '_load_from', None) or 'the checkpoint'
+        new_keys, unexpected = check_stage1_state_dict(
+            model, state, f'checkpoint {filename}')
+        calibrated = [k for k in state if is_stage2_key(k)]
+        if calibrated and not getattr(runner, '_resume', False):
+            # a user may mean it (calibrating further), so a warning
+            runner.logger.warning(
+                f'DisAlign stage 2: load_from={filename} already holds a '
+                f'calibration ({len(calibrated)} keys, e.g. {calibrated[0]})'
+                ': it is a stage-2 checkpoint, so this run starts from its '
+                'calibration, not from the identity. To calibrate from '
+                'scratch, set load_from to the stage-1 checkpoint; to '
+                'continue an interrupted run, use --resume.')
+        if new_keys:
+            runner.logger.info(
+                f'DisAlign stage 2: loaded {filename}; {len(new_keys)} new '
+                f'(calibration) keys keep their identity init: '
+                f'{", ".join(new_keys)}')
+        if unexpected:
+            runner.logger.warning(
+                f'{filename} has {len(unexpected)} keys the model does not '
+                f'use (ignored): {", ".join(unexpected[:10])}')
+
+
 def _is_hook(hook, hook_cls: type) -> bool:
     kind = hook.get('type') if isinstance(hook, dict) else type(hook)
     if isinstance(kind, str):
@@ -430,6 +469,12 @@ class DisAlignRunner(Runner):
                 'no checkpoint, and load_from is not set. Set load_from to '
                 'the stage-1 checkpoint to start stage 2, or point '
                 '--work-dir at the interrupted run.')
+        # the checks of the checkpoint, between mmengine's reading and
+        # loading it; to evaluate, also the model's own checkpoint (a
+        # missing cRT classifier would be a random one)
+        self.register_hook(Stage1CheckpointHook())
+        if not self._training:
+            self.register_hook(CheckpointMatchesModelHook())
         if self._training:
             dataset = self.train_dataloader.dataset
             classes, category_ids = dataset_label_order(dataset)
@@ -440,7 +485,8 @@ class DisAlignRunner(Runner):
             check_frequency_counts(
                 self._plain_model, dataset,
                 f'the training set ({type(dataset).__name__})')
-        super().load_or_resume()
+        with reading_safely():  # whoever built the runner
+            super().load_or_resume()
 
     @property
     def _training(self) -> bool:
@@ -464,49 +510,3 @@ class DisAlignRunner(Runner):
     @property
     def _plain_model(self) -> nn.Module:
         return self.model.module if is_model_wrapper(self.model) else self.model
-
-    def load_checkpoint(self,
-                        filename: str,
-                        map_location='cpu',
-                        strict: bool = False,
-                        revise_keys: list = [(r'^module.', '')]):
-        # mmengine's body, with the stage-1 check between reading the file
-        # and loading it into the model; read safely (weights_only and
-        # mmlt's allow-list) whoever built the runner.
-        checkpoint = read_checkpoint(filename, map_location=map_location)
-        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
-        state_dict = checkpoint.get('state_dict', checkpoint)
-        for pattern, replacement in revise_keys:
-            state_dict = OrderedDict(
-                (re.sub(pattern, replacement, k), v)
-                for k, v in state_dict.items())
-        new_keys, unexpected = check_stage1_state_dict(
-            self._plain_model, state_dict, f'checkpoint {filename}')
-        if not self._training:
-            # testing: a missing cRT classifier would be a random one
-            check_checkpoint_matches_model(self._plain_model, state_dict,
-                                           f'checkpoint {filename}')
-        calibrated = [k for k in state_dict if is_stage2_key(k)]
-        if calibrated and not self._resume:
-            # a user may mean it (calibrating further), so a warning
-            self.logger.warning(
-                f'DisAlign stage 2: load_from={filename} already holds a '
-                f'calibration ({len(calibrated)} keys, e.g. {calibrated[0]})'
-                ': it is a stage-2 checkpoint, so this run starts from its '
-                'calibration, not from the identity. To calibrate from '
-                'scratch, set load_from to the stage-1 checkpoint; to '
-                'continue an interrupted run, use --resume.')
-        if new_keys:
-            self.logger.info(
-                f'DisAlign stage 2: loaded {filename}; {len(new_keys)} new '
-                f'(calibration) keys keep their identity init: '
-                f'{", ".join(new_keys)}')
-        if unexpected:
-            self.logger.warning(
-                f'{filename} has {len(unexpected)} keys the model does not '
-                f'use (ignored): {", ".join(unexpected[:10])}')
-        _load_checkpoint_to_model(
-            self._plain_model, checkpoint, strict, revise_keys=revise_keys)
-        self._has_loaded = True
-        self.logger.info(f'Load checkpoint from {filename}')
-        return checkpoint
