@@ -5,7 +5,7 @@
         [--tasks cls det seg]
 
 Formats: ImageNet-LT lists (cls), LVIS v1 json (det), ADE20K folders (seg);
-see mmlt/lt_digits.py. Prints the files written and the per-class train
+see mmlt/lt_digits/. Prints the files written and the per-class train
 counts.
 """
 import argparse
