@@ -34,8 +34,8 @@ def load(path):
 
 def test_all_configs_are_listed():
     names = {Path(p).name for p in CONFIGS}
-    for dataset in ('cifar10-lt-100', 'cifar10-lt-50', 'cifar100-lt-100',
-                    'cifar100-lt-50', 'imagenet-lt'):
+    for dataset in ('cifar10-lt-ir100', 'cifar10-lt-ir50', 'cifar100-lt-ir100',
+                    'cifar100-lt-ir50', 'imagenet-lt'):
         assert any(dataset in n and n.startswith('deit-lt_') for n in names)
         assert any(dataset in n and n.startswith('resnet') for n in names)
     assert {'deit_teacher.py', 'deit_student.py', 'deit_plain.py'} <= names

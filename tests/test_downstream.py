@@ -190,7 +190,7 @@ def test_wheel_ships_configs_and_tools(venv):
     for rel in ('demo/cls_stage1.py', 'demo/cls_stage2.py',
                 'demo/seg_stage1.py', 'demo/det_stage1.py',
                 'imagenet_lt/resnet50_disalign_8xb32-10e_imagenet-lt.py',
-                'deit_lt/resnet32_ldam-drw-sam_1xb128-200e_cifar10-lt-100.py'):
+                'deit_lt/resnet32_ldam-drw-sam_1xb128-200e_cifar10-lt-ir100.py'):
         assert (mim / 'configs' / rel).is_file(), rel
     assert (mim / 'tools' / 'train.py').is_file()
     assert (mim / 'tools' / 'test.py').is_file()

@@ -171,7 +171,7 @@ def test_deit_lt_student(tmp_path):
     assert 'blocks.*.mlp.fc1.weight -> backbone.layers.*.ffn.layers.0.0.weight' \
         in proc.stdout
     model = build('deit_lt/deit-lt_deit-base-distilled_8xb128-1200e_'
-                  'cifar10-lt-100.py', 'mmpretrain', deit_target)
+                  'cifar10-lt-ir100.py', 'mmpretrain', deit_target)
     ckpt = load_checkpoint(model, str(dst), strict=True)
     assert ckpt['meta']['weights'] == 'model'
     assert ckpt['meta']['source_meta'] == dict(epoch=1199, best_acc_avg=87.5)
@@ -326,7 +326,7 @@ def test_paco_cifar_resnet32_teacher(tmp_path):
     save_paco(public, tmp_path / 'paco.pth.tar')
     paco = script('paco_to_mmlt')
     paco.main([str(tmp_path / 'paco.pth.tar'), str(tmp_path / 'r32.pth')])
-    config = 'deit_lt/resnet32_ldam-drw-sam_1xb128-200e_cifar10-lt-100.py'
+    config = 'deit_lt/resnet32_ldam-drw-sam_1xb128-200e_cifar10-lt-ir100.py'
     model = build(config, 'mmpretrain', linear_head(10, 64))
     ckpt = load_checkpoint(model, str(tmp_path / 'r32.pth'), strict=True)
     assert 'CifarResNet depth 32' in ckpt['meta']['model']

@@ -1,5 +1,8 @@
 # DisAlign stage 1 on CIFAR-100-LT (imbalance 100): ResNet-32, plain CE,
 # 200 epochs, batch 128.
-_base_ = ['./resnet32_cifar-lt_200e.py', './cifar100-lt_bs128.py']
+_base_ = [
+    './resnet32_cifar-lt_200e.py',
+    '../_base_/datasets/cifar100-lt-ir100_bs128.py',
+]
 
 model = dict(head=dict(num_classes=100))

@@ -50,7 +50,7 @@ train_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         split='train',
-        pipeline={{_base_.train_pipeline}}))
+        pipeline=_base_.train_pipeline))
 val_dataloader = dict(
     batch_size=128,
     num_workers=8,
@@ -59,7 +59,7 @@ val_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         split='val',
-        pipeline={{_base_.test_pipeline}}))
+        pipeline=_base_.test_pipeline))
 test_dataloader = dict(
     batch_size=128,
     num_workers=8,
@@ -68,7 +68,7 @@ test_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         split='test',
-        pipeline={{_base_.test_pipeline}}))
+        pipeline=_base_.test_pipeline))
 val_evaluator = [
     dict(type='LongTailAccuracy', frequency_file=frequency_file,
          pred_key='cls_score', prefix='lt_cls'),

@@ -18,7 +18,7 @@ model = dict(
         loss=dict(
             _delete_=True,
             type='GRWKLLoss',
-            frequency_file={{_base_.frequency_file}},
+            frequency_file=_base_.frequency_file,
             rho=1.2)))
 
 # Only the calibration (alpha, beta, sigma) learns, without weight decay

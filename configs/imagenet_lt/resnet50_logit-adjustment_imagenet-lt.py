@@ -12,5 +12,5 @@ runner_type = 'DisAlignRunner'
 model = dict(
     head=dict(
         type='LogitAdjustedLinearClsHead',
-        frequency_file={{_base_.frequency_file}},
+        frequency_file=_base_.frequency_file,
         tau=1.0))

@@ -11,4 +11,4 @@ _base_ = './mask-rcnn_disalign.py'
 model = dict(
     roi_head=dict(
         bbox_head=dict(
-            cls_predictor_cfg={{_base_.stage2_cosine_cls_predictor}})))
+            cls_predictor_cfg=dict(type='DisAlignCosineLinear', scale=20.0))))

@@ -11,4 +11,4 @@ train_dataloader = dict(
         ann_file='annotations/lvis_v1_train.json',
         data_prefix=dict(img=''),
         filter_cfg=dict(filter_empty_gt=True, min_size=32),
-        pipeline={{_base_.train_pipeline}}))
+        pipeline=_base_.train_pipeline))

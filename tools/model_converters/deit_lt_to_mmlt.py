@@ -10,7 +10,7 @@ mmlt's ``DeiTLTClassifier`` (``configs/deit_lt/deit-lt_*.py``:
 mmpretrain's ``DistilledVisionTransformer`` + ``DeiTLTClsHead``):
 
     python tools/test.py \
-        configs/deit_lt/deit-lt_deit-base-distilled_8xb128-1200e_cifar10-lt-100.py DST
+        configs/deit_lt/deit-lt_deit-base-distilled_8xb128-1200e_cifar10-lt-ir100.py DST
 
 The key mapping is that of mmpretrain's ``deit3_to_mmpretrain.py`` plus the
 DIST token and head. Both models put the tokens in the order CLS, DIST,

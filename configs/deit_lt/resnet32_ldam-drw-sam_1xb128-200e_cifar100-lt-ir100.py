@@ -1,7 +1,7 @@
 # DeiT-LT's ResNet-32 teacher (LDAM + DRW + SAM, rho 0.8) on CIFAR-100-LT,
 # imbalance 100; recipe as the CIFAR-10-LT config.
 # CIFAR-100 (python version) in data/cifar100/cifar-100-python.
-_base_ = ['./resnet32_ldam-drw-sam_1xb128-200e_cifar10-lt-100.py']
+_base_ = ['./resnet32_ldam-drw-sam_1xb128-200e_cifar10-lt-ir100.py']
 
 dataset_type = 'CIFAR100LT'
 data_root = 'data/cifar100'

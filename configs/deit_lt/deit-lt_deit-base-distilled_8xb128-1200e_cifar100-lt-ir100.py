@@ -2,16 +2,16 @@
 # teacher at 32 px; recipe as CIFAR-10-LT. Published (average of the heads,
 # overall (head / mid / tail); PaCo + SAM teacher): 55.6 (72.8 / 55.4 /
 # 31.4).
-_base_ = ['./deit-lt_deit-base-distilled_8xb128-1200e_cifar10-lt-100.py']
+_base_ = ['./deit-lt_deit-base-distilled_8xb128-1200e_cifar10-lt-ir100.py']
 
 dataset_type = 'CIFAR100LT'
 data_root = 'data/cifar100'
 num_classes = 100
 class_groups = dict(many=(0, 36), medium=(36, 71), few=(71, 100))
 teacher_config = \
-    '{{ fileDirname }}/resnet32_ldam-drw-sam_1xb128-200e_cifar100-lt-100.py'
+    '{{ fileDirname }}/resnet32_ldam-drw-sam_1xb128-200e_cifar100-lt-ir100.py'
 teacher_checkpoint = \
-    'work_dirs/resnet32_ldam-drw-sam_1xb128-200e_cifar100-lt-100/epoch_200.pth'
+    'work_dirs/resnet32_ldam-drw-sam_1xb128-200e_cifar100-lt-ir100/epoch_200.pth'
 
 model = dict(
     head=dict(num_classes=num_classes),

@@ -9,8 +9,8 @@
 # cosine, 5 warm-up epochs, wd 0.05, batch 8 x 128 = 1024.
 # Published (average of the heads, overall (head / mid / tail); the
 # public checkpoints used a PaCo + SAM teacher): 87.5 (94.5 / 84.1 / 85.0).
-#   python tools/train.py configs/deit_lt/resnet32_ldam-drw-sam_1xb128-200e_cifar10-lt-100.py
-#   bash tools/dist_train.sh configs/deit_lt/deit-lt_deit-base-distilled_8xb128-1200e_cifar10-lt-100.py 8
+#   python tools/train.py configs/deit_lt/resnet32_ldam-drw-sam_1xb128-200e_cifar10-lt-ir100.py
+#   bash tools/dist_train.sh configs/deit_lt/deit-lt_deit-base-distilled_8xb128-1200e_cifar10-lt-ir100.py 8
 _base_ = ['mmpretrain::deit/deit-base-distilled_16xb64_in1k.py']
 custom_imports = dict(
     imports=['mmlt.classification'], allow_failed_imports=False)
@@ -21,9 +21,9 @@ num_classes = 10
 imbalance_ratio = 100
 class_groups = dict(many=(0, 3), medium=(3, 7), few=(7, 10))
 teacher_config = \
-    '{{ fileDirname }}/resnet32_ldam-drw-sam_1xb128-200e_cifar10-lt-100.py'
+    '{{ fileDirname }}/resnet32_ldam-drw-sam_1xb128-200e_cifar10-lt-ir100.py'
 teacher_checkpoint = \
-    'work_dirs/resnet32_ldam-drw-sam_1xb128-200e_cifar10-lt-100/epoch_200.pth'
+    'work_dirs/resnet32_ldam-drw-sam_1xb128-200e_cifar10-lt-ir100/epoch_200.pth'
 max_epochs = 1200
 drw_epoch = 1100  # 0-based: epochs 1101-1200 (DeiT-LT's --drw 1100)
 warmup_epochs = 5

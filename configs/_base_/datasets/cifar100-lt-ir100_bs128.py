@@ -4,6 +4,9 @@
 # all); balanced test set. Many (> 100 images) / medium / few (< 20) by the
 # training counts, as in most CIFAR-100-LT papers (35 / 35 / 30 classes at
 # ratio 100).
+# Another ratio: a file like cifar100-lt-ir50_bs128.py, which sets the ratio
+# and its counts (and the metric's) again (mmengine evaluates this file on
+# its own: counts computed here do not follow a ratio a child sets).
 # (mmlt.classification is imported by the model config it is combined with.)
 _base_ = ['mmpretrain::_base_/datasets/cifar100_bs16.py']
 

@@ -5,6 +5,9 @@
 # balanced CIFAR-10 test batch. Many / medium / few: DeiT-LT's class-index
 # split [0, 3) / [3, 7) / [7, 10) (every class has >= 50 images, so the
 # ImageNet-LT thresholds would put all in many / medium).
+# Another ratio: a file like cifar10-lt-ir50_bs128.py, which sets the ratio
+# and its counts again (mmengine evaluates this file on its own: counts
+# computed here do not follow a ratio a child sets).
 # (mmlt.classification is imported by the model config it is combined with.)
 _base_ = ['mmpretrain::_base_/datasets/cifar10_bs16.py']
 
