@@ -11,8 +11,9 @@ from torch import nn
 
 from mmlt.classification.ldam import LDAMLoss
 from mmlt.classification.sam import SAMOptimWrapper
-from mmlt.core.distillation import (hard_distillation_loss, ldam_loss,
-                                    ldam_margins, sam_perturb, sam_restore)
+from mmlt.core.distillation import hard_distillation_loss
+from mmlt.core.ldam import ldam_loss, ldam_margins
+from mmlt.core.sam import sam_perturb, sam_restore
 from mmlt.core.reweighting import effective_number_weights
 
 LT_DIGITS = [440, 263, 158, 94, 56, 34, 20, 12, 7, 4]

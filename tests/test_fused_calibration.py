@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from mmlt.core import (AdaptiveCalibration, CosineLinear, DisAlignConv2d,
                        DisAlignCosineLinear, DisAlignLinear)
-from mmlt.core.calibration import FUSED_ROWS_MULTIPLE, fused_parameters
+from mmlt.core.fused_confidence import FUSED_ROWS_MULTIPLE, fused_parameters
 
 TOL = dict(rtol=1e-6, atol=1e-6)
 # gradients are sums over samples / pixels, accumulated in another order by

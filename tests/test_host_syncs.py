@@ -26,7 +26,7 @@ def test_no_host_sync_from_mmlt(name):
 
 def test_checker_attributes_a_read_to_mmlt():
     from mmlt.core import grw_kl_loss
-    from mmlt.core.distillation import ldam_margins
+    from mmlt.core.ldam import ldam_margins
     logits = torch.randn(4, 3)
     labels = torch.tensor([0, 1, 2, 1])
     found = host_syncs.host_syncs(
@@ -37,7 +37,7 @@ def test_checker_attributes_a_read_to_mmlt():
     # construction): a read in mmlt, named with its file and function
     found = host_syncs.host_syncs(lambda: ldam_margins([3, 2, 1]))
     ours = [k for k in found if k[2]]
-    assert ours and all('mmlt/core/distillation.py' in k[1]
+    assert ours and all('mmlt/core/ldam.py' in k[1]
                         and 'ldam_margins' in k[1] for k in ours), found
 
 

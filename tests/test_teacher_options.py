@@ -72,12 +72,12 @@ def test_compiled_teacher_gives_the_same_logits(teacher_ckpt):  # noqa: F811
     out = model.teacher_logits(inputs)
     torch.testing.assert_close(out, reference_logits(model, inputs),
                                rtol=1e-6, atol=1e-6)
-    compiled = model.__dict__['_teacher_compiled'][1]
+    compiled = model.distillation_teacher.__dict__['_compiled'][1]
     assert isinstance(compiled, torch._dynamo.eval_frame.OptimizedModule)
     # outside the module tree: not in the state dict or the parameters
     assert not any('teacher' in k for k in model.state_dict())
     assert model.teacher_logits(inputs).shape == out.shape
-    assert model.__dict__['_teacher_compiled'][1] is compiled  # built once
+    assert model.distillation_teacher.__dict__['_compiled'][1] is compiled  # built once
 
 
 @pytest.mark.parametrize('bad', [dict(compile='yes'), dict(compile=3),

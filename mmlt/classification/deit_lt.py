@@ -3,11 +3,12 @@ student trained with a frozen CNN teacher in the loop.
 
 * ``DeiTLTClassifier`` (an ``ImageClassifier``): the student
   (``DistilledVisionTransformer`` + ``DeiTLTClsHead``) and the teacher, a
-  classifier built from a config plus checkpoint. The teacher sees the
-  student's batch after the data preprocessor, i.e. augmented and
-  Mixup/CutMix-mixed, resized (bicubic) to ``teacher.img_size`` when that
-  differs and re-normalised to the teacher's mean / std when those differ;
-  the DIST head learns its argmax (hard distillation).
+  ``DistillationTeacher`` (``mmlt.classification.teacher``): a classifier
+  built from a config plus checkpoint. The teacher sees the student's batch
+  after the data preprocessor, i.e. augmented and Mixup/CutMix-mixed,
+  resized (bicubic) to ``teacher.img_size`` when that differs and
+  re-normalised to the teacher's mean / std when those differ; the DIST
+  head learns its argmax (hard distillation).
 * ``DeiTLTClsHead`` (a ``DeiTClsHead``): CLS and DIST linear heads,
   ``0.5 * L_cls + 0.5 * L_dist``:
 
@@ -36,14 +37,10 @@ student. Its checkpoint is loaded by ``init_weights()``, which mmengine's
 runner calls before training only: ``tools/test.py`` does not need the
 teacher's file.
 """
-import copy
-import os.path as osp
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
-from mmengine.config import Config
-from mmengine.logging import print_log
 from torch import nn
 
 from mmpretrain.models import ImageClassifier
@@ -53,7 +50,7 @@ from mmpretrain.structures import DataSample
 
 from mmlt.core.distillation import hard_distillation_loss
 from mmlt.core.reweighting import effective_number_weights
-from mmlt.engine.checkpoint_io import read_checkpoint
+from .teacher import DistillationTeacher
 
 
 @MODELS.register_module()
@@ -183,20 +180,6 @@ class DeiTLTClsHead(DeiTClsHead):
         return samples
 
 
-def _num_classes(model: nn.Module) -> Optional[int]:
-    head = getattr(model, 'head', None)
-    return getattr(head, 'num_classes', None)
-
-
-def _norm_params(preprocessor) -> Tuple[Optional[torch.Tensor],
-                                        Optional[torch.Tensor], bool]:
-    if getattr(preprocessor, '_enable_normalize', False):
-        mean, std = preprocessor.mean, preprocessor.std
-    else:
-        mean = std = None
-    return mean, std, bool(getattr(preprocessor, 'to_rgb', False))
-
-
 @MODELS.register_module()
 class DeiTLTClassifier(ImageClassifier):
     """DeiT-LT: distilled ViT student + frozen CNN teacher (module doc).
@@ -249,124 +232,43 @@ class DeiTLTClassifier(ImageClassifier):
                             f'{type(self.head).__name__}.')
         self.batch_augments = self.data_preprocessor.batch_augments
         self.drw = False
-        self.teacher_checkpoint = None
-        self.teacher_size = None
-        self.teacher_resize_antialias = False
-        self.teacher_channels_last = None
-        self.teacher_compile = None
-        self.teacher_loaded = False
         # A plain attribute outside nn.Module's bookkeeping: see module doc.
-        self.__dict__['_teacher'] = None
-        if teacher is not None:
-            self._build_teacher(teacher)
+        self.__dict__['_teacher'] = (
+            None if teacher is None else DistillationTeacher.build(
+                teacher, num_classes=self.head.num_classes))
+
+    @property
+    def distillation_teacher(self) -> Optional[DistillationTeacher]:
+        """The teacher with its resize and normalisation (None: none)."""
+        return self.__dict__.get('_teacher')
 
     @property
     def teacher(self) -> Optional[nn.Module]:
-        return self.__dict__.get('_teacher')
+        """The frozen teacher model."""
+        teacher = self.distillation_teacher
+        return None if teacher is None else teacher.model
 
-    def _build_teacher(self, teacher: dict) -> None:
-        teacher = dict(teacher)
-        unknown = set(teacher) - {'config', 'checkpoint', 'img_size',
-                                  'resize_antialias', 'channels_last',
-                                  'compile'}
-        compile_cfg = teacher.get('compile', False)
-        if compile_cfg is True:
-            compile_cfg = {}
-        if unknown or 'config' not in teacher or not (
-                compile_cfg in (False, None) or isinstance(compile_cfg, dict)):
-            raise ValueError(
-                'DeiTLTClassifier: teacher must be dict(config=<config file '
-                f'or model dict>, checkpoint=<file>, img_size=<int, (h, w) or '
-                f'None>, resize_antialias=<bool, default False>, '
-                'channels_last=<bool or None (default: on a GPU)>, '
-                'compile=<bool or dict of torch.compile arguments, default '
-                f'False>), got keys {sorted(teacher)}, compile='
-                f'{teacher.get("compile", False)!r}.')
-        self.teacher_channels_last = teacher.get('channels_last')
-        self.teacher_compile = (None if compile_cfg in (False, None) else
-                                dict(compile_cfg))
-        config = teacher['config']
-        if isinstance(config, str):
-            cfg = Config.fromfile(config)
-            model_cfg = cfg.model
-            # as mmengine's Runner does: the top-level data_preprocessor
-            # (mean / std, to_rgb) belongs to the model
-            if cfg.get('data_preprocessor') is not None:
-                model_cfg.setdefault('data_preprocessor',
-                                     cfg.data_preprocessor)
-        else:
-            model_cfg = copy.deepcopy(config)
-        model = MODELS.build(model_cfg)
-        student_classes = self.head.num_classes
-        teacher_classes = _num_classes(model)
-        if teacher_classes is not None and teacher_classes != student_classes:
-            raise ValueError(
-                f'DeiTLTClassifier: the teacher ({config if isinstance(config, str) else "model dict"}) '
-                f'has {teacher_classes} classes, the student '
-                f'{student_classes}. Train the teacher on the same classes.')
-        for param in model.parameters():
-            param.requires_grad_(False)
-        model.eval()
-        size = teacher.get('img_size')
-        if isinstance(size, int):
-            size = (size, size)
-        self.teacher_size = tuple(size) if size is not None else None
-        self.teacher_resize_antialias = bool(
-            teacher.get('resize_antialias', False))
-        self.teacher_checkpoint = teacher.get('checkpoint')
-        self.__dict__['_teacher'] = model
+    @property
+    def teacher_loaded(self) -> bool:
+        teacher = self.distillation_teacher
+        return teacher is not None and teacher.loaded
+
+    @property
+    def teacher_size(self) -> Optional[Tuple[int, int]]:
+        """The teacher's input (h, w); None: the student's."""
+        teacher = self.distillation_teacher
+        return None if teacher is None else teacher.img_size
+
+    @teacher_size.setter
+    def teacher_size(self, size: Optional[Tuple[int, int]]) -> None:
+        self.distillation_teacher.img_size = size
 
     def load_teacher(self, checkpoint: Optional[str] = None) -> None:
         """Load the teacher's weights (``teacher.checkpoint`` by default);
         fails if the file is of another architecture or class count."""
-        filename = checkpoint or self.teacher_checkpoint
-        if self.teacher is None:
+        if self.distillation_teacher is None:
             raise RuntimeError('DeiTLTClassifier has no teacher to load.')
-        if not filename:
-            raise ValueError('DeiTLTClassifier: set teacher.checkpoint, the '
-                             "teacher's trained weights.")
-        if not osp.isfile(filename) and '://' not in filename:
-            raise FileNotFoundError(
-                f"DeiT-LT teacher checkpoint {filename} not found: train the "
-                'teacher first (its config is in the teacher dict) or set '
-                'model.teacher.checkpoint.')
-        # weights_only with mmlt's allow-list: a teacher file that holds
-        # anything else is refused before any of it runs (--unsafe-load /
-        # MMLT_UNSAFE_LOAD=1 to opt in)
-        ckpt = read_checkpoint(filename, map_location='cpu')
-        state = ckpt.get('state_dict', ckpt)
-        state = {k[7:] if k.startswith('module.') else k: v
-                 for k, v in state.items()}
-        own = self.teacher.state_dict()
-        missing = [k for k in own if k not in state]
-        shapes = [(k, tuple(state[k].shape), tuple(v.shape))
-                  for k, v in own.items()
-                  if k in state and tuple(state[k].shape) != tuple(v.shape)]
-        # A class-count mismatch shows in a head tensor whose first dimension
-        # is the class count; other head shapes (feature width, hidden
-        # layer) are another architecture, reported below.
-        classes = _num_classes(self.teacher)
-        head = [s for s in shapes if s[0].startswith('head.') and s[1]
-                and s[2][:1] == (classes, ) and s[1][0] != classes]
-        if head:
-            key, theirs, ours = head[0]
-            raise ValueError(
-                f'DeiT-LT teacher checkpoint {filename}: {key} has shape '
-                f'{theirs}, the teacher model {ours}: the checkpoint was '
-                f'trained for {theirs[0]} classes, the student has '
-                f'{self.head.num_classes}.')
-        if missing or shapes:
-            raise ValueError(
-                f'DeiT-LT teacher checkpoint {filename} does not fit the '
-                f'teacher config: {len(missing)} missing keys (e.g. '
-                f'{missing[:3]}), {len(shapes)} other shapes (e.g. '
-                f'{shapes[:3]}).')
-        device = next(iter(own.values())).device
-        self.teacher.load_state_dict(
-            {k: state[k] for k in own}, strict=True)
-        self.teacher.to(device).eval()
-        self.teacher_loaded = True
-        print_log(f'DeiT-LT: loaded the teacher from {filename}', 'current')
+        self.distillation_teacher.load_checkpoint(checkpoint)
 
     def init_weights(self) -> None:
         """The student's init, then the teacher's checkpoint."""
@@ -376,14 +278,14 @@ class DeiTLTClassifier(ImageClassifier):
 
     def train(self, mode: bool = True):
         super().train(mode)
-        if self.teacher is not None:
-            self.teacher.eval()
+        if self.distillation_teacher is not None:
+            self.distillation_teacher.eval()
         return self
 
     def _apply(self, fn, *args, **kwargs):
         super()._apply(fn, *args, **kwargs)
-        if self.teacher is not None:
-            self.teacher._apply(fn, *args, **kwargs)
+        if self.distillation_teacher is not None:
+            self.distillation_teacher._apply(fn, *args, **kwargs)
         return self
 
     def set_drw(self, active: bool) -> None:
@@ -393,78 +295,14 @@ class DeiTLTClassifier(ImageClassifier):
             None if active else self.batch_augments)
 
     def teacher_inputs(self, inputs: torch.Tensor) -> torch.Tensor:
-        """The student's (preprocessed, mixed) batch as the teacher takes it:
-        resized (bicubic, without antialiasing unless
-        ``teacher.resize_antialias``, as DeiT-LT's public code) and
-        re-normalised / channel-flipped if needed."""
-        x = inputs
-        if self.teacher_size is not None and tuple(
-                x.shape[-2:]) != self.teacher_size:
-            x = F.interpolate(
-                x, size=self.teacher_size, mode='bicubic',
-                align_corners=False,
-                antialias=self.teacher_resize_antialias)
-        s_mean, s_std, s_rgb = _norm_params(self.data_preprocessor)
-        t_mean, t_std, t_rgb = _norm_params(self.teacher.data_preprocessor)
-        if self._same_normalisation(s_mean, s_std, s_rgb, t_mean, t_std,
-                                    t_rgb):
-            return x
-        if s_mean is not None:
-            x = x * s_std + s_mean
-        if s_rgb != t_rgb:
-            x = x.flip(1)
-        if t_mean is not None:
-            x = (x - t_mean.to(x)) / t_std.to(x)
-        return x
+        """The student's (preprocessed, mixed) batch as the teacher takes it
+        (``DistillationTeacher.normalize_input``)."""
+        return self.distillation_teacher.normalize_input(
+            inputs, self.data_preprocessor)
 
-    def _same_normalisation(self, s_mean, s_std, s_rgb, t_mean, t_std,
-                            t_rgb) -> bool:
-        """Whether student and teacher normalise alike; compared once per
-        set of mean / std tensors (``torch.equal`` on a GPU waits for it)."""
-        key = tuple(None if t is None else id(t)
-                    for t in (s_mean, s_std, t_mean, t_std)) + (s_rgb, t_rgb)
-        cached = self.__dict__.get('_teacher_norm_same')
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        same = (s_rgb == t_rgb and (s_mean is None) == (t_mean is None) and (
-            s_mean is None or (torch.equal(s_mean, t_mean.to(s_mean))
-                               and torch.equal(s_std, t_std.to(s_std)))))
-        # the tensors are kept alive with the key, so their ids stay theirs
-        self.__dict__['_teacher_norm_same'] = (
-            key, same, (s_mean, s_std, t_mean, t_std))
-        return same
-
-    def _teacher_forward(self):
-        """The teacher, or its ``torch.compile`` (built on first use)."""
-        if self.teacher_compile is None:
-            return self.teacher
-        compiled = self.__dict__.get('_teacher_compiled')
-        if compiled is None or compiled[0] is not self.teacher:
-            # outside the module tree, as the teacher (module doc)
-            compiled = (self.teacher,
-                        torch.compile(self.teacher, **self.teacher_compile))
-            self.__dict__['_teacher_compiled'] = compiled
-        return compiled[1]
-
-    @torch.no_grad()
     def teacher_logits(self, inputs: torch.Tensor) -> torch.Tensor:
-        if not self.teacher_loaded:
-            raise RuntimeError(
-                'DeiT-LT: the teacher has no weights yet; call '
-                'init_weights() or load_teacher() (mmengine\'s runner calls '
-                'init_weights() before training).')
-        self.teacher.eval()
-        x = self.teacher_inputs(inputs)
-        channels_last = self.teacher_channels_last
-        if channels_last is None:
-            channels_last = x.is_cuda
-        if channels_last and x.dim() == 4:
-            if self.__dict__.get('_teacher_channels_last') is not \
-                    self.teacher:
-                self.teacher.to(memory_format=torch.channels_last)
-                self.__dict__['_teacher_channels_last'] = self.teacher
-            x = x.contiguous(memory_format=torch.channels_last)
-        return self._teacher_forward()(x, mode='tensor')
+        """The teacher's logits on the student's batch (no gradient)."""
+        return self.distillation_teacher(inputs, self.data_preprocessor)
 
     def loss(self, inputs: torch.Tensor,
              data_samples: List[DataSample]) -> dict:

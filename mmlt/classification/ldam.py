@@ -20,7 +20,7 @@ from torch import nn
 
 from mmpretrain.registry import MODELS
 
-from mmlt.core.distillation import ldam_loss, ldam_margins
+from mmlt.core.ldam import ldam_loss, ldam_margins
 from mmlt.core.reweighting import effective_number_weights
 
 

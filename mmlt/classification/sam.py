@@ -39,26 +39,9 @@ import torch
 from mmengine.optim import OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS
 from torch import nn
-from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmlt.core.distillation import grad_norm, sam_perturb, sam_restore
-
-
-@contextmanager
-def frozen_bn_statistics(model: nn.Module):
-    """BatchNorm layers normalise with the batch but keep their running
-    statistics (and ``num_batches_tracked``) unchanged."""
-    saved = []
-    for m in model.modules():
-        if isinstance(m, _BatchNorm) and m.track_running_stats:
-            saved.append((m, m.momentum, m.num_batches_tracked.clone()))
-            m.momentum = 0.0
-    try:
-        yield
-    finally:
-        for m, momentum, tracked in saved:
-            m.momentum = momentum
-            m.num_batches_tracked.copy_(tracked)
+from mmlt.core.sam import (frozen_bn_statistics, grad_norm, sam_perturb,
+                           sam_restore)
 
 
 @OPTIM_WRAPPERS.register_module()

@@ -22,35 +22,28 @@ inside it. mmengine's ``BaseModule.init_weights`` calls a child's
 calibrated classifier's ``init_weights()`` puts its calibration back to the
 identity with the configured ``confidence_std``.
 
-Cost. In inference (autograd not recording) on a GPU the classifiers
-compute the confidence score in the same product as their logits, as one
-extra output row (``fused_parameters``: ``[W; v; 0]``, ``[b; b_v; 0]``,
-zero rows up to a multiple of 8 for the GEMM kernels), whenever copying
-that weight moves fewer bytes than reading the feature a second time for a
-product of its own: the 1x1 convolutions (rows << pixels; a second pass
-over a feature map is what a memory-bound GPU pays for) and the cosine
-classifiers (whose normalised weight is a copy anyway, now written into the
-fused one) always, a plain linear classifier when it has fewer rows than
-the batch has samples (a ResNet-50's 1000 x 2048 classifier at batch 8 does
-not). On a CPU the confidence is a product of its own: measured on this
-project's CPU it is as fast or faster (the weight copy is a fresh
-allocation; oneDNN's speed depends erratically on the GEMM's width), and
-the logits stay the stock classifier's bit for bit. While autograd records
-(stage 2) the score is a product of its own too, so that backward computes
-the gradient of ``v`` only, not that of the frozen classifier's rows.
-``fuse_confidence`` (a class attribute of the classifiers) forces either
-way. The calibration itself is three passes over the logits (``z * (alpha
-- 1)``, ``+ beta``, ``z + sigma * delta`` as one ``addcmul``; in inference
-into one buffer) in the logits' dtype, the stock head's output dtype under
-autocast. In fp32 the outputs equal the formula below to rounding (tests at
-1e-6); fused, the logits are the fused product's, equal to the stock
-classifier's to rounding.
+Cost. In inference on a GPU the classifiers compute the confidence score
+in the same product as their logits when that moves fewer bytes
+(``mmlt.core.fused_confidence``, whose doc says when; on a CPU and while
+autograd records it is a product of its own). The calibration itself is
+three passes over the logits (``z * (alpha - 1)``, ``+ beta``, ``z + sigma
+* delta`` as one ``addcmul``; in inference into one buffer) in the logits'
+dtype, the stock head's output dtype under autocast. In fp32 the outputs
+equal the formula above to rounding (tests at 1e-6); fused, the logits are
+the fused product's, equal to the stock classifier's to rounding.
+
+The cosine classifier that ``DisAlignCosineLinear`` calibrates is
+``mmlt.core.cosine_linear.CosineLinear`` (also importable from here).
 """
-from typing import Callable, Iterator, Optional, Tuple
+from typing import Iterator, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from .cosine_linear import CosineLinear
+from .fused_confidence import (autograd_records, fused_parameters,
+                               fusion_pays, logits_and_score, split_fused)
 
 
 class AdaptiveCalibration(nn.Module):
@@ -155,7 +148,7 @@ class AdaptiveCalibration(nn.Module):
         # alpha - 1 before the cast: 1.003 is 1.0 in bf16, 0.003 is not
         scale = (self.magnitude - 1).to(dtype).view(shape)
         margin = self.margin.to(dtype).view(shape)
-        recording = _recording(logits, score, scale, margin)
+        recording = autograd_records(logits, score, scale, margin)
         num = self.num_classes
         if recording:
             delta = z * scale
@@ -179,147 +172,6 @@ class AdaptiveCalibration(nn.Module):
         delta.add_(margin)
         torch.addcmul(z, sigma, delta, out=delta)
         return out
-
-
-def _recording(*tensors: Optional[Tensor]) -> bool:
-    """Whether autograd records an op on ``tensors``."""
-    return torch.is_grad_enabled() and any(
-        t is not None and t.requires_grad for t in tensors)
-
-
-#: The fused product's rows (classifier, confidence) are padded with zero
-#: rows to a multiple of this: GEMM kernels are much faster on aligned
-#: widths (oneDNN on this project's CPU: 16 outputs 0.5 ms, 13 outputs 1.1
-#: ms, 12 outputs 0.8 ms; cuBLAS wants 16-byte aligned rows in bf16).
-FUSED_ROWS_MULTIPLE = 8
-
-
-def fused_parameters(weight: Tensor, bias: Optional[Tensor],
-                     confidence: nn.Linear,
-                     normalize: bool = False
-                     ) -> Tuple[Tensor, Optional[Tensor]]:
-    """The classifier's weight and bias with the confidence's appended as
-    one more output row, then zero rows up to a multiple of
-    ``FUSED_ROWS_MULTIPLE``. ``normalize``: the classifier's rows
-    L2-normalised (``F.normalize``), as the cosine classifier uses them.
-    A copy, differentiable while autograd records."""
-    num = weight.size(0)
-    rows = num + 1 + (-(num + 1)) % FUSED_ROWS_MULTIPLE
-    tail = tuple(weight.shape[1:])
-    conf_weight = confidence.weight.view((1, ) + tail).to(weight.dtype)
-    if _recording(weight, confidence.weight):
-        parts = [F.normalize(weight, dim=1) if normalize else weight,
-                 conf_weight]
-        if rows > num + 1:
-            parts.append(weight.new_zeros((rows - num - 1, ) + tail))
-        fused_weight = torch.cat(parts)
-    else:  # written in place: F.normalize's one copy, not two
-        fused_weight = weight.new_empty((rows, ) + tail)
-        if normalize:
-            torch.div(weight,
-                      weight.norm(2, 1, keepdim=True).clamp_min(1e-12),
-                      out=fused_weight[:num])
-        else:
-            fused_weight[:num] = weight
-        fused_weight[num:num + 1] = conf_weight
-        fused_weight[num + 1:] = 0
-    if bias is None:
-        return fused_weight, None
-    return fused_weight, torch.cat(
-        [bias, confidence.bias.to(bias.dtype),
-         bias.new_zeros(rows - num - 1)])
-
-
-def split_fused(out: Tensor, num_outputs: int, confidence: nn.Linear,
-                with_bias: bool) -> Tuple[Tensor, Tensor]:
-    """The logits and the confidence's pre-activation from the output of
-    a product on ``fused_parameters`` (the confidence's bias added here when
-    the classifier has none)."""
-    logits = out[:, :num_outputs]
-    score = out[:, num_outputs:num_outputs + 1]
-    if not with_bias:
-        shape = (1, -1) + (1, ) * (out.dim() - 2)
-        score = score + confidence.bias.view(shape).to(score.dtype)
-    return logits, score
-
-
-def _logits_and_score(
-        weight: Tensor, bias: Optional[Tensor],
-        calibration: AdaptiveCalibration, x: Tensor,
-        product: Callable[[Tensor, Tensor, Optional[Tensor]], Tensor],
-        fuse: bool) -> Tuple[Tensor, Tensor]:
-    """The classifier's logits ``product(x, weight, bias)`` and the
-    confidence's pre-activation ``product(x, v, b_v)``: with ``fuse`` one
-    product on ``[weight; v; 0]``, else two."""
-    confidence = calibration.confidence
-    if not fuse:
-        conf_weight = confidence.weight.view((1, ) + tuple(weight.shape[1:]))
-        return (product(x, weight, bias),
-                product(x, conf_weight, confidence.bias))
-    fused_weight, fused_bias = fused_parameters(weight, bias, confidence)
-    return split_fused(product(x, fused_weight, fused_bias), weight.size(0),
-                       confidence, bias is not None)
-
-
-def _fusion_pays(num_outputs: Optional[int], x: Tensor) -> bool:
-    """Whether inference fuses the confidence into the classifier's product
-    by default (module doc): not on a CPU; elsewhere when copying the fused
-    weight (its rows x D) moves fewer bytes than reading ``x`` (positions x
-    D) a second time, always for ``num_outputs=None`` (the cosine
-    classifiers, whose normalised weight is a copy anyway)."""
-    if x.device.type == 'cpu':
-        return False
-    if num_outputs is None:
-        return True
-    rows = num_outputs + 1 + (-(num_outputs + 1)) % FUSED_ROWS_MULTIPLE
-    return rows <= x.numel() // max(x.size(1), 1)
-
-
-class CosineLinear(nn.Linear):
-    """Cosine classifier: ``scale * <x / |x|, w_j / |w_j|>``.
-
-    The learnable scale starts at 20 (DisAlign's cosine variant). No bias by
-    default.
-
-    The rows start with unit norm, and ``init_weights()`` (which mmengine
-    calls after the head's ``init_cfg``) draws them so again: the gradient
-    through ``F.normalize`` scales as ``1 / |w_j|``, so rows drawn with the
-    toolboxes' Normal std 0.01 (norm ~0.08 for 64 features) take one huge
-    first step (measured: to norm ~37 in the first epoch on LT-Digits at lr
-    0.1), after which their effective learning rate (``~ 1 / |w_j|^2``) is
-    ~1e-3 of the intended one and the classifier stays where it started:
-    stage 1 predicted 2-5 of 10 classes.
-    """
-
-    def __init__(self,
-                 in_features: int,
-                 out_features: int,
-                 bias: bool = False,
-                 scale: float = 20.0,
-                 learnable_scale: bool = True) -> None:
-        super().__init__(in_features, out_features, bias=bias)
-        self.scale = nn.Parameter(
-            torch.tensor(float(scale)), requires_grad=learnable_scale)
-
-    @torch.no_grad()
-    def reset_parameters(self) -> None:
-        """Rows of unit norm in random directions; bias 0 (class doc)."""
-        nn.init.normal_(self.weight)
-        self.weight.div_(self.weight.norm(dim=1, keepdim=True))
-        if self.bias is not None:
-            nn.init.zeros_(self.bias)
-
-    def init_weights(self) -> None:
-        """Called by mmengine after the head's ``init_cfg`` (class doc)."""
-        self.reset_parameters()
-
-    def normalized_input(self, x: Tensor) -> Tensor:
-        return F.normalize(x, dim=1)
-
-    def forward(self, x: Tensor) -> Tensor:
-        logits = self.scale * F.linear(
-            self.normalized_input(x), F.normalize(self.weight, dim=1))
-        return logits if self.bias is None else logits + self.bias
 
 
 def _num_calibrated(out_features: int, num_uncalibrated: int) -> int:
@@ -360,11 +212,13 @@ class DisAlignLinear(nn.Linear):
     def forward(self, x: Tensor) -> Tensor:
         fuse = self.fuse_confidence
         if fuse is None:
-            fuse = (_fusion_pays(self.out_features, x)
-                    and not _recording(x, self.weight, self.bias,
-                                       *self.calibration.confidence.parameters()))
-        logits, score = _logits_and_score(self.weight, self.bias,
-                                          self.calibration, x, F.linear, fuse)
+            fuse = (fusion_pays(self.out_features, x)
+                    and not autograd_records(
+                        x, self.weight, self.bias,
+                        *self.calibration.confidence.parameters()))
+        logits, score = logits_and_score(self.weight, self.bias,
+                                         self.calibration.confidence, x,
+                                         F.linear, fuse)
         return self.calibration.calibrate(logits, score)
 
 
@@ -401,11 +255,11 @@ class DisAlignCosineLinear(CosineLinear):
     def forward(self, x: Tensor) -> Tensor:
         feature = self.normalized_input(x)
         confidence = self.calibration.confidence
-        recording = _recording(x, self.weight, self.scale, self.bias,
-                               *confidence.parameters())
+        recording = autograd_records(x, self.weight, self.scale, self.bias,
+                                     *confidence.parameters())
         fuse = self.fuse_confidence
         if fuse is None:
-            fuse = not recording and _fusion_pays(None, x)
+            fuse = not recording and fusion_pays(None, x)
         if not fuse:
             logits = self.scale * F.linear(feature,
                                            F.normalize(self.weight, dim=1))
@@ -459,12 +313,13 @@ class DisAlignConv2d(nn.Conv2d):
     def forward(self, x: Tensor) -> Tensor:
         fuse = self.fuse_confidence
         if fuse is None:
-            fuse = (_fusion_pays(self.out_channels, x)
-                    and not _recording(x, self.weight, self.bias,
-                                       *self.calibration.confidence.parameters()))
-        logits, score = _logits_and_score(self.weight, self.bias,
-                                          self.calibration, x,
-                                          self._conv_forward, fuse)
+            fuse = (fusion_pays(self.out_channels, x)
+                    and not autograd_records(
+                        x, self.weight, self.bias,
+                        *self.calibration.confidence.parameters()))
+        logits, score = logits_and_score(self.weight, self.bias,
+                                         self.calibration.confidence, x,
+                                         self._conv_forward, fuse)
         return self.calibration.calibrate(logits, score)
 
 
