@@ -223,8 +223,8 @@ TASKS = {
     'deit':
     dict(
         title='DeiT-LT: tiny ViT student, ResNet-8 teacher (LDAM + DRW + '
-        'SAM), LT-Digits test, top-1 %; many: digits 0-2, medium 3-6, '
-        'few 7-9',
+        'SAM), LT-Digits test, top-1 %; many > 100, medium 20-100, few < 20 '
+        'training images',
         runs=[train_run('teacher', 'configs/demo/deit_teacher.py'),
               train_run('student', 'configs/demo/deit_student.py',
                         deit_teacher),

@@ -4,13 +4,14 @@
 # inherits everything here and adds the DIST token, the teacher and DRW.
 #   python tools/train.py configs/demo/deit_plain.py \
 #       --work-dir work_dirs/demo/deit_plain
-_base_ = ['mmpretrain::_base_/default_runtime.py']
+_base_ = [
+    'mmpretrain::_base_/default_runtime.py',
+    '../_base_/datasets/lt_digits_cls.py'
+]
 custom_imports = dict(
     imports=['mmlt.classification'], allow_failed_imports=False)
 default_scope = 'mmpretrain'
 
-data_root = 'data/lt_digits/cls/'
-num_classes = 10
 img_size = 32  # the 28 px digits upsampled (bicubic): 4x4 patches of 8 px
 max_epochs = 80
 # a tiny ViT: 4 layers, 64 dims, 2 heads (0.2M parameters)
@@ -30,7 +31,7 @@ model = dict(
     neck=None,
     head=dict(
         type='VisionTransformerClsHead',
-        num_classes=num_classes,
+        num_classes={{_base_.num_classes}},
         in_channels=embed_dims,
         loss=dict(
             type='LabelSmoothLoss', label_smooth_val=0.1, mode='original')),
@@ -43,16 +44,9 @@ model = dict(
         dict(type='CutMix', alpha=1.0)
     ]))
 
-data_preprocessor = dict(
-    num_classes=num_classes,
-    mean=[33.3, 33.3, 33.3],
-    std=[78.6, 78.6, 78.6],
-    to_rgb=False)
-
-dataset_type = 'LongTailListDataset'
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='RandomCrop', crop_size=28, padding=2),
+    dict(type='RandomShift', padding=2),
     dict(type='Resize', scale=(img_size, img_size), backend='pillow',
          interpolation='bicubic'),
     dict(type='PackInputs'),
@@ -63,40 +57,9 @@ test_pipeline = [
          interpolation='bicubic'),
     dict(type='PackInputs'),
 ]
-train_dataloader = dict(
-    batch_size=32,
-    num_workers=0,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='lt_digits_train.txt',
-        classes=data_root + 'classes.txt',
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=100,
-    num_workers=0,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='lt_digits_val.txt',
-        classes=data_root + 'classes.txt',
-        pipeline=test_pipeline))
-test_dataloader = dict(
-    batch_size=100,
-    num_workers=0,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='lt_digits_test.txt',
-        classes=data_root + 'classes.txt',
-        pipeline=test_pipeline))
-# many 0-2, medium 3-6, few 7-9 (module doc of deit_teacher.py)
-class_groups = dict(many=(0, 3), medium=(3, 7), few=(7, 10))
-val_evaluator = dict(type='LongTailAccuracy', class_groups=class_groups)
-test_evaluator = val_evaluator
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 
 # DeiT's AdamW recipe (lr raised for the tiny model and batch), warm-up then
 # cosine

@@ -7,6 +7,6 @@ runner_type = 'DisAlignRunner'
 model = dict(
     head=dict(
         type='LogitAdjustedVisionTransformerClsHead',
-        # training images per class (the demo writes it, as for cls_stage1.py)
-        frequency_file='data/lt_digits/cls/image_frequency.json',
+        # training images per class (../_base_/datasets/lt_digits_cls.py)
+        frequency_file={{_base_.frequency_file}},
         tau=1.0))

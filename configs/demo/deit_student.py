@@ -37,11 +37,11 @@ custom_hooks = [dict(type='DRWHook', start_epoch=drw_epoch),
 
 # one test run, three heads: lt_cls/*, lt_dist/*, lt_avg/*
 val_evaluator = [
-    dict(type='LongTailAccuracy', class_groups={{_base_.class_groups}},
+    dict(type='LongTailAccuracy', frequency_file={{_base_.frequency_file}},
          pred_key='cls_score', prefix='lt_cls'),
-    dict(type='LongTailAccuracy', class_groups={{_base_.class_groups}},
+    dict(type='LongTailAccuracy', frequency_file={{_base_.frequency_file}},
          pred_key='dist_score', prefix='lt_dist'),
-    dict(type='LongTailAccuracy', class_groups={{_base_.class_groups}},
+    dict(type='LongTailAccuracy', frequency_file={{_base_.frequency_file}},
          pred_key='pred_score', prefix='lt_avg'),
 ]
 test_evaluator = val_evaluator

@@ -5,13 +5,14 @@
 # The student config (deit_student.py) loads this run's last checkpoint.
 #   python tools/train.py configs/demo/deit_teacher.py \
 #       --work-dir work_dirs/demo/deit_teacher
-_base_ = ['mmpretrain::_base_/default_runtime.py']
+_base_ = [
+    'mmpretrain::_base_/default_runtime.py',
+    '../_base_/datasets/lt_digits_cls.py'
+]
 custom_imports = dict(
     imports=['mmlt.classification'], allow_failed_imports=False)
 default_scope = 'mmpretrain'
 
-data_root = 'data/lt_digits/cls/'
-num_classes = 10
 max_epochs = 30
 drw_epoch = 24  # K (0-based): the last 6 epochs are re-weighted (LDAM: 160/200)
 
@@ -22,7 +23,7 @@ model = dict(
     head=dict(
         # LDAM's normalised classifier: plain cosines, the loss scales by s
         type='CosineLinearClsHead',
-        num_classes=num_classes,
+        num_classes={{_base_.num_classes}},
         in_channels=64,
         scale=1.0,
         learnable_scale=False,
@@ -30,61 +31,6 @@ model = dict(
         loss=dict(type='LDAMLoss', max_margin=0.5, scale=30.0,
                   drw_beta=0.9999)))
 
-data_preprocessor = dict(
-    num_classes=num_classes,
-    # MNIST's mean / std in 0..255; the PNGs are grey RGB
-    mean=[33.3, 33.3, 33.3],
-    std=[78.6, 78.6, 78.6],
-    to_rgb=False)
-
-dataset_type = 'LongTailListDataset'
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    # no flips: a mirrored digit is not the same digit
-    dict(type='RandomCrop', crop_size=28, padding=2),
-    dict(type='PackInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='PackInputs'),
-]
-train_dataloader = dict(
-    batch_size=32,
-    num_workers=0,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='lt_digits_train.txt',
-        classes=data_root + 'classes.txt',
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=100,
-    num_workers=0,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='lt_digits_val.txt',
-        classes=data_root + 'classes.txt',
-        pipeline=test_pipeline))
-test_dataloader = dict(
-    batch_size=100,
-    num_workers=0,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='lt_digits_test.txt',
-        classes=data_root + 'classes.txt',
-        pipeline=test_pipeline))
-# DeiT-LT's split by class index (LT-Digits' counts give the same groups as
-# ImageNet-LT's many > 100 / few < 20 thresholds): many 0-2, medium 3-6,
-# few 7-9
-val_evaluator = dict(
-    type='LongTailAccuracy',
-    class_groups=dict(many=(0, 3), medium=(3, 7), few=(7, 10)))
-test_evaluator = val_evaluator
 
 # SGD + SAM; LDAM-DRW's schedule: linear warm-up, lr x0.01 at the DRW epoch
 optim_wrapper = dict(

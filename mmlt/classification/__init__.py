@@ -19,6 +19,7 @@ from .deit_lt import DeiTLTClassifier, DeiTLTClsHead  # noqa: E402
 from .drw import DRWHook  # noqa: E402
 from .ldam import LDAMLoss  # noqa: E402
 from .sam import SAMOptimWrapper  # noqa: E402
+from .teacher import DistillationTeacher  # noqa: E402
 from .datasets import (CIFAR10LT, CIFAR100LT, ImageNetLT,  # noqa: E402
                        LongTailListDataset, cifar_lt_counts,
                        exponential_profile)
@@ -31,6 +32,7 @@ from .heads import (CosineLinearClsHead,  # noqa: E402
                     logit_adjusted_head)
 from .losses import GRWKLLoss  # noqa: E402
 from .metrics import LongTailAccuracy, long_tail_accuracy  # noqa: E402
+from .transforms import RandomShift  # noqa: E402
 
 __all__ = [
     'GRWKLLoss', 'CifarResNet', 'CosineLinearClsHead',
@@ -41,5 +43,5 @@ __all__ = [
     'LongTailListDataset', 'ImageNetLT', 'CIFAR10LT', 'CIFAR100LT',
     'exponential_profile', 'cifar_lt_counts', 'LongTailAccuracy',
     'long_tail_accuracy', 'DeiTLTClassifier', 'DeiTLTClsHead', 'DRWHook',
-    'LDAMLoss', 'SAMOptimWrapper'
+    'LDAMLoss', 'SAMOptimWrapper', 'DistillationTeacher', 'RandomShift'
 ]
