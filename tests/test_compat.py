@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -89,11 +90,21 @@ def test_lvis_eval_fails_on_numpy2_without_fix(tmp_path):
 
 
 def test_lvis_eval_works_with_fix(tmp_path):
-    code = 'import mmlt.detection\n' + LVIS_EVAL.format(
-        path=str(tiny_lvis(tmp_path)))
+    # what the tools call (a script that builds its own Runner too)
+    code = ('from mmlt.engine import apply_compat\napply_compat()\n' +
+            LVIS_EVAL.format(path=str(tiny_lvis(tmp_path))))
     result = run_python(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == '1.0'
+
+
+def test_importing_the_adapters_adds_no_numpy_alias():
+    result = run_python('import numpy as np, mmlt.classification, '
+                        'mmlt.detection, mmlt.segmentation; '
+                        'print(hasattr(np, "float"))')
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == str(
+        np.lib.NumpyVersion(np.__version__) < '1.24.0')
 
 
 def test_numpy_fix_leaves_an_existing_alias_alone(monkeypatch):

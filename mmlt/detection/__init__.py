@@ -9,21 +9,18 @@ Registered: the RoI classifiers ``DisAlignLinear``, ``DisAlignCosineLinear``
 (a cosine stage 1), the decoupled baselines ``LogitAdjustedLinear``,
 ``LogitAdjustedCosineLinear``, ``TauNormLinear`` (post hoc) and
 ``RetrainedLinear`` (cRT), and the loss ``GRWKLLoss`` (``loss_cls``, background
-weight 1). Importing it adds back the ``np.float`` alias (where numpy >=
-1.24 removed it) that mmdet's ``LVISMetric`` (lvis 0.5.3) needs; it patches
-nothing else (checkpoint loading: ``mmlt.engine.checkpoint_io``).
+weight 1). Importing it patches nothing: mmdet's ``LVISMetric`` (lvis
+0.5.3) needs numpy's ``np.float`` alias, removed in numpy 1.24, and the
+tools add it back (``mmlt.engine.apply_compat``, with the safe checkpoint
+loader); a script that builds its own Runner calls ``apply_compat()``.
 """
 from mmlt.utils import check_toolbox_version
 
 check_toolbox_version('mmengine')
 check_toolbox_version('mmdet')
 
-# (mmlt.engine registers DisAlignRunner and mmlt's hooks for the configs)
-from mmlt.engine.compat import fix_numpy_aliases_for_lvis  # noqa: E402
-
-# the one fix applied on import, here only: mmdet's LVISMetric (lvis 0.5.3)
-# needs numpy's removed np.float alias, also in a Runner a script builds
-fix_numpy_aliases_for_lvis()
+# mmlt.engine registers DisAlignRunner and mmlt's hooks for the configs
+import mmlt.engine  # noqa: E402,F401
 
 from .classifiers import (CosineLinear, DisAlignCosineLinear,  # noqa: E402
                           DisAlignLinear, LogitAdjustedCosineLinear,
