@@ -9,6 +9,8 @@ from typing import Dict, List, Mapping
 
 from torch import nn
 
+from .stage2_parts import is_calibration_key, is_stage2_key
+
 # mmlt adapter -> the toolbox whose registries it registers into.
 ADAPTER_TOOLBOXES = {
     'mmlt.detection': 'mmdet',
@@ -79,7 +81,6 @@ def check_checkpoint_matches_model(model: nn.Module, state_dict: Mapping,
     has another shape for one, or holds a stage-2 part the model lacks (a
     stage-2 checkpoint under a stage-1 config). Returns the keys the model
     does not have."""
-    from .stage2 import is_calibration_key, is_stage2_key
     own = model.state_dict()
     missing = [k for k in own
                if k not in state_dict and not is_calibration_key(k)]

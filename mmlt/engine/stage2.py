@@ -36,33 +36,39 @@ The functions are usable without the runner.
 """
 import logging
 import re
-import types
-import warnings
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Tuple
 
-import numpy as np
+from mmengine.hooks import Hook
 from mmengine.logging import MMLogger
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
-from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from torch import nn
-from torch.nn.modules.batchnorm import _BatchNorm
-from torch.nn.modules.instancenorm import _InstanceNorm
 
-from ..core.class_counts import UsesClassCounts
-from ..core.frequency.counts import differing_class_names
+from .checkpoint_io import reading_safely
 from .checkpointing import (latest_complete_checkpoint,
                             with_safe_checkpoint_hook)
-from .checks import (check_default_scope,
-                     check_shapes)
-from .checkpoint_io import reading_safely
+from .checks import check_default_scope, check_shapes
 from .hooks import CheckpointMatchesModelHook, FiniteLossHook
 from .resume import RNGStateHook
+from .stage2_parts import (STAGE2_PARTS, freeze_except_calibration,
+                           freeze_except_stage2, is_calibration_key,
+                           is_stage2_key, keep_norm_layers_in_eval,
+                           stage2_parts)
+from .training_set_checks import (check_frequency_classes,
+                                  check_frequency_counts,
+                                  dataset_class_counts, dataset_label_order)
 
-# The children a stage-2 classifier adds to the stock one: the only
-# parameters stage 2 learns, and the only keys a stage-1 checkpoint lacks.
-STAGE2_PARTS = ('calibration', 'retrained')
+# re-exported: the functions of stage 2, usable without the runner
+__all__ = [
+    'STAGE2_PARTS', 'NO_WEIGHT_DECAY_REASON', 'DisAlignRunner',
+    'Stage1CheckpointHook', 'check_stage1_state_dict', 'is_stage2_key',
+    'stage2_parts', 'freeze_except_stage2', 'freeze_except_calibration',
+    'is_calibration_key', 'keep_norm_layers_in_eval',
+    'check_frequency_classes', 'check_frequency_counts',
+    'dataset_class_counts', 'dataset_label_order'
+]
+
 # One rule for every task: the calibration takes no weight decay. Decay pulls
 # each of its parameters to 0, and 0 is the identity only for the margin:
 # alpha would go to 0 (logits scaled down, not kept) and the confidence
@@ -73,75 +79,6 @@ NO_WEIGHT_DECAY_REASON = (
     'weight decay would pull the magnitude to 0 and the confidence to a '
     'constant 0.5; the calibration starts from, and regularises towards, '
     'the identity through its short schedule instead')
-
-
-def is_stage2_key(key: str) -> bool:
-    """Whether a parameter / state-dict key belongs to a stage-2 part."""
-    return any(part in STAGE2_PARTS for part in key.split('.')[:-1])
-
-
-def stage2_parts(model: nn.Module) -> List[Tuple[str, nn.Module]]:
-    """``(name, module)`` of every stage-2 part of ``model``."""
-    return [(name, module) for name, module in model.named_modules()
-            if name.rsplit('.', 1)[-1] in STAGE2_PARTS
-            and not is_stage2_key(name)]
-
-
-def freeze_except_stage2(model: nn.Module) -> List[str]:
-    """Set ``requires_grad=False`` on every parameter outside the stage-2
-    parts; return the names of the trainable ones."""
-    if not stage2_parts(model):
-        raise ValueError(
-            'stage 2 found no calibration (nor another stage-2 classifier) in '
-            'the model: replace the '
-            'classifier with one of mmlt\'s (DisAlign: the decode head type '
-            "'DisAlignFCNHead', cls_predictor_cfg=dict(type='DisAlignLinear')"
-            ", or the head type 'DisAlignLinearClsHead'; the baselines: "
-            "'LogitAdjusted*', 'TauNorm*', 'LWS*', 'Retrained*'; see "
-            'configs/demo/).')
-    trainable = []
-    for name, param in model.named_parameters():
-        param.requires_grad = is_stage2_key(name)
-        if param.requires_grad:
-            trainable.append(name)
-    return trainable
-
-
-def is_calibration_key(key: str) -> bool:
-    """Whether a key belongs to a ``calibration`` part: those start at the
-    identity (the stage-1 classifier's output), so a stage-1 checkpoint may
-    be tested under a stage-2 config; cRT's ``retrained`` classifier starts
-    random and may not."""
-    return 'calibration' in key.split('.')[:-1]
-
-
-# the name of the DisAlign-only days, kept for users' scripts
-freeze_except_calibration = freeze_except_stage2
-
-
-def _is_norm(module: nn.Module) -> bool:
-    return isinstance(module, (_BatchNorm, _InstanceNorm))
-
-
-def _train_keeping_norm_eval(self, mode: bool = True):
-    nn.Module.train(self, mode)
-    for module in self.modules():
-        if _is_norm(module):
-            module.eval()
-    return self
-
-
-def keep_norm_layers_in_eval(model: nn.Module) -> int:
-    """Make ``model.train()`` leave BN / IN layers in eval mode: they
-    normalise with, and never update, the stage-1 running statistics.
-
-    ``train`` is replaced on ``model`` itself, not on the norm layers, so it
-    holds when the runner swaps layers afterwards (mmengine reverts SyncBN
-    to BN in a single process). Returns how many norm layers there are.
-    """
-    model.train = types.MethodType(_train_keeping_norm_eval, model)
-    model.train(model.training)
-    return sum(1 for m in model.modules() if _is_norm(m))
 
 
 def check_stage1_state_dict(
@@ -183,153 +120,6 @@ def _calibrated_classifiers(model: nn.Module) -> List[str]:
         names += [f'{owner}.{p}'.lstrip('.') for p, _ in
                   modules[owner].named_parameters(recurse=False)]
     return names
-
-
-def _unwrap(dataset):
-    """The dataset inside wrappers (``ClassBalancedDataset``, ...)."""
-    while not hasattr(dataset, 'metainfo') and hasattr(dataset, 'dataset'):
-        dataset = dataset.dataset
-    return dataset
-
-
-def dataset_class_counts(dataset, kind: str,
-                         num_classes: int) -> Optional[np.ndarray]:
-    """Recount ``kind`` per class on a built dataset, where that is cheap:
-    images per class of an mmpretrain dataset (its labels); images or
-    instances per class of an mmdet dataset (its instances, ignored ones
-    left out). None where it is not (pixels would take a pass over every
-    label map)."""
-    dataset = _unwrap(dataset)
-    if hasattr(dataset, 'get_gt_labels'):  # mmpretrain
-        if kind != 'images':
-            return None
-        labels = np.asarray(dataset.get_gt_labels(), dtype=np.int64)
-        return np.bincount(labels, minlength=num_classes)[:num_classes]
-    if kind not in ('images', 'instances') or not hasattr(
-            dataset, 'get_data_info'):
-        return None
-    counts = np.zeros(num_classes, dtype=np.int64)
-    for i in range(len(dataset)):
-        instances = dataset.get_data_info(i).get('instances')
-        if instances is None:  # not a detection dataset
-            return None
-        labels = [inst['bbox_label'] for inst in instances
-                  if not inst.get('ignore_flag', 0)]
-        if kind == 'images':
-            labels = set(labels)
-        for label in labels:
-            if 0 <= label < num_classes:
-                counts[label] += 1
-    return counts
-
-
-def check_frequency_counts(model: nn.Module, dataset,
-                           dataset_name: str = 'the training set') -> None:
-    """Compare each G-RW loss's class counts with the training set's own.
-
-    Classification: one image is one sample, so the counts must be equal
-    (an error: a frequency file of another split or subset re-weights
-    wrongly). Detection: a warning, as the dataset's ``filter_cfg`` may
-    drop images on purpose. Segmentation (pixels) is not recounted.
-    """
-    strict = hasattr(_unwrap(dataset), 'get_gt_labels')
-    for name, module in model.named_modules():
-        if not isinstance(module, UsesClassCounts) or module.count_kind is None:
-            continue
-        counts = dataset_class_counts(dataset, module.count_kind,
-                                      module.num_classes)
-        if counts is None:
-            continue
-        file_counts = np.asarray(module.class_counts)
-        bad = np.flatnonzero(file_counts != counts)
-        if not len(bad):
-            continue
-        names = module.classes or [f'class_{i}' for i in
-                                   range(module.num_classes)]
-        message = (
-            f'{name}: the {module.count_kind} counts of {module.source} '
-            f'disagree with {dataset_name} for {len(bad)} classes, e.g. ' +
-            '; '.join(f'{names[i]!r}: {int(file_counts[i])} (file) vs '
-                      f'{int(counts[i])} (dataset)' for i in bad[:5]) +
-            '. Compute the frequencies on this training set with '
-            'tools/analysis/class_frequency.py.')
-        if strict:
-            raise ValueError(message)
-        warnings.warn(message + ' (The dataset\'s filter_cfg may explain a '
-                      'small difference.)')
-
-
-def dataset_label_order(dataset) -> Tuple[Optional[Sequence[str]],
-                                            Optional[Sequence[int]]]:
-    """``(classes, category_ids)`` of a built dataset, unwrapping dataset
-    wrappers (``ClassBalancedDataset``, ``RepeatDataset``, ...).
-
-    ``category_ids`` are mmdet's ``cat_ids`` of LVIS / COCO datasets: the
-    annotation file's category id of label 0, 1, ..., in the json's order.
-    """
-    dataset = _unwrap(dataset)
-    metainfo = getattr(dataset, 'metainfo', None) or {}
-    cat_ids = getattr(dataset, 'cat_ids', None)
-    return metainfo.get('classes'), (None if cat_ids is None
-                                     else [int(i) for i in cat_ids])
-
-
-def check_frequency_classes(model: nn.Module,
-                            classes: Optional[Sequence[str]],
-                            dataset_name: str = 'the training set',
-                            category_ids: Optional[Sequence[int]] = None
-                            ) -> None:
-    """Fail if a G-RW loss was given frequencies of other classes, or of
-    the same classes in another label order.
-
-    With LVIS / COCO jsons the label order is the json's category order;
-    when both the frequency file and the dataset know the category ids,
-    they must agree label by label (a name check alone passes when the json
-    lists its categories in another order, and the weights are permuted).
-    """
-    if classes is None and category_ids is None:
-        return
-    for name, module in model.named_modules():
-        if not isinstance(module, UsesClassCounts):
-            continue
-        file_ids = module.category_ids
-        if category_ids is not None and file_ids is not None:
-            if tuple(file_ids) != tuple(category_ids):
-                diff = [(i, a, b) for i, (a, b) in enumerate(
-                    zip(file_ids, category_ids)) if a != b]
-                detail = ('; '.join(f'label {i}: category id {a} (file) vs '
-                                    f'{b} (dataset)' for i, a, b in diff[:3])
-                          if diff else f'{len(file_ids)} ids (file) vs '
-                          f'{len(category_ids)} (dataset)')
-                raise ValueError(
-                    f'{name}: the class frequencies ({module.source}) are not '
-                    f'in the label order of {dataset_name}: {detail}. '
-                    'Compute them from the same annotation file with '
-                    'tools/analysis/class_frequency.py.')
-            continue  # same ids in the same order: the same classes
-        if category_ids is not None and file_ids is None:
-            warnings.warn(
-                f'{name}: {module.source} has no category ids, so its label '
-                f'order cannot be checked against {dataset_name}; older '
-                'mmlt versions wrote LVIS / COCO categories sorted by id. '
-                'Recompute it with tools/analysis/class_frequency.py.')
-        if classes is None:
-            continue
-        classes = tuple(classes)
-        if module.num_classes != len(classes):
-            raise ValueError(
-                f'{name}: the class frequencies ({module.source}) cover '
-                f'{module.num_classes} classes but {dataset_name} has '
-                f'{len(classes)} classes. Compute them on this dataset with '
-                'tools/analysis/class_frequency.py.')
-        diff = differing_class_names(module.classes, classes)
-        if diff:
-            raise ValueError(
-                f'{name}: the class names in {module.source} differ from '
-                f'those of {dataset_name}, e.g. ' + '; '.join(
-                    f'class {i}: {a!r} (file) vs {b!r} (dataset)'
-                    for i, a, b in diff[:3]) + '. Compute the frequencies '
-                'on this dataset with tools/analysis/class_frequency.py.')
 
 
 class Stage1CheckpointHook(Hook):

@@ -1,0 +1,88 @@
+"""The stage-2 parts of a model and the freezing of everything else.
+
+Every stage-2 classifier is a stock classifier with its stock parameter
+names plus one child that stage 2 adds (``STAGE2_PARTS``): ``calibration``
+(DisAlign's adaptive calibration, LWS's scales, the parameter-free logit
+adjustment and tau-normalisation) or ``retrained`` (cRT's new classifier).
+Stage 2 learns those children only, with the normalisation layers kept in
+eval mode.
+"""
+import types
+from typing import List, Tuple
+
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
+from torch.nn.modules.instancenorm import _InstanceNorm
+
+# The children a stage-2 classifier adds to the stock one: the only
+# parameters stage 2 learns, and the only keys a stage-1 checkpoint lacks.
+STAGE2_PARTS = ('calibration', 'retrained')
+
+
+def is_stage2_key(key: str) -> bool:
+    """Whether a parameter / state-dict key belongs to a stage-2 part."""
+    return any(part in STAGE2_PARTS for part in key.split('.')[:-1])
+
+
+def stage2_parts(model: nn.Module) -> List[Tuple[str, nn.Module]]:
+    """``(name, module)`` of every stage-2 part of ``model``."""
+    return [(name, module) for name, module in model.named_modules()
+            if name.rsplit('.', 1)[-1] in STAGE2_PARTS
+            and not is_stage2_key(name)]
+
+
+def freeze_except_stage2(model: nn.Module) -> List[str]:
+    """Set ``requires_grad=False`` on every parameter outside the stage-2
+    parts; return the names of the trainable ones."""
+    if not stage2_parts(model):
+        raise ValueError(
+            'stage 2 found no calibration (nor another stage-2 classifier) in '
+            'the model: replace the '
+            'classifier with one of mmlt\'s (DisAlign: the decode head type '
+            "'DisAlignFCNHead', cls_predictor_cfg=dict(type='DisAlignLinear')"
+            ", or the head type 'DisAlignLinearClsHead'; the baselines: "
+            "'LogitAdjusted*', 'TauNorm*', 'LWS*', 'Retrained*'; see "
+            'configs/demo/).')
+    trainable = []
+    for name, param in model.named_parameters():
+        param.requires_grad = is_stage2_key(name)
+        if param.requires_grad:
+            trainable.append(name)
+    return trainable
+
+
+def is_calibration_key(key: str) -> bool:
+    """Whether a key belongs to a ``calibration`` part: those start at the
+    identity (the stage-1 classifier's output), so a stage-1 checkpoint may
+    be tested under a stage-2 config; cRT's ``retrained`` classifier starts
+    random and may not."""
+    return 'calibration' in key.split('.')[:-1]
+
+
+# the name of the DisAlign-only days, kept for users' scripts
+freeze_except_calibration = freeze_except_stage2
+
+
+def _is_norm(module: nn.Module) -> bool:
+    return isinstance(module, (_BatchNorm, _InstanceNorm))
+
+
+def _train_keeping_norm_eval(self, mode: bool = True):
+    nn.Module.train(self, mode)
+    for module in self.modules():
+        if _is_norm(module):
+            module.eval()
+    return self
+
+
+def keep_norm_layers_in_eval(model: nn.Module) -> int:
+    """Make ``model.train()`` leave BN / IN layers in eval mode: they
+    normalise with, and never update, the stage-1 running statistics.
+
+    ``train`` is replaced on ``model`` itself, not on the norm layers, so it
+    holds when the runner swaps layers afterwards (mmengine reverts SyncBN
+    to BN in a single process). Returns how many norm layers there are.
+    """
+    model.train = types.MethodType(_train_keeping_norm_eval, model)
+    model.train(model.training)
+    return sum(1 for m in model.modules() if _is_norm(m))

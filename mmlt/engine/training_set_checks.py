@@ -1,0 +1,158 @@
+"""Checks of a stage-2 model's class counts against its training set: the
+frequency files of its long-tail losses must name the training set's
+classes, in its label order, with its counts."""
+import warnings
+from typing import Optional, Sequence, Tuple
+
+import numpy as np
+from torch import nn
+
+from ..core.class_counts import UsesClassCounts
+from ..core.frequency.counts import differing_class_names
+
+
+def _unwrap(dataset):
+    """The dataset inside wrappers (``ClassBalancedDataset``, ...)."""
+    while not hasattr(dataset, 'metainfo') and hasattr(dataset, 'dataset'):
+        dataset = dataset.dataset
+    return dataset
+
+
+def dataset_class_counts(dataset, kind: str,
+                         num_classes: int) -> Optional[np.ndarray]:
+    """Recount ``kind`` per class on a built dataset, where that is cheap:
+    images per class of an mmpretrain dataset (its labels); images or
+    instances per class of an mmdet dataset (its instances, ignored ones
+    left out). None where it is not (pixels would take a pass over every
+    label map)."""
+    dataset = _unwrap(dataset)
+    if hasattr(dataset, 'get_gt_labels'):  # mmpretrain
+        if kind != 'images':
+            return None
+        labels = np.asarray(dataset.get_gt_labels(), dtype=np.int64)
+        return np.bincount(labels, minlength=num_classes)[:num_classes]
+    if kind not in ('images', 'instances') or not hasattr(
+            dataset, 'get_data_info'):
+        return None
+    counts = np.zeros(num_classes, dtype=np.int64)
+    for i in range(len(dataset)):
+        instances = dataset.get_data_info(i).get('instances')
+        if instances is None:  # not a detection dataset
+            return None
+        labels = [inst['bbox_label'] for inst in instances
+                  if not inst.get('ignore_flag', 0)]
+        if kind == 'images':
+            labels = set(labels)
+        for label in labels:
+            if 0 <= label < num_classes:
+                counts[label] += 1
+    return counts
+
+
+def check_frequency_counts(model: nn.Module, dataset,
+                           dataset_name: str = 'the training set') -> None:
+    """Compare each G-RW loss's class counts with the training set's own.
+
+    Classification: one image is one sample, so the counts must be equal
+    (an error: a frequency file of another split or subset re-weights
+    wrongly). Detection: a warning, as the dataset's ``filter_cfg`` may
+    drop images on purpose. Segmentation (pixels) is not recounted.
+    """
+    strict = hasattr(_unwrap(dataset), 'get_gt_labels')
+    for name, module in model.named_modules():
+        if not isinstance(module, UsesClassCounts) or module.count_kind is None:
+            continue
+        counts = dataset_class_counts(dataset, module.count_kind,
+                                      module.num_classes)
+        if counts is None:
+            continue
+        file_counts = np.asarray(module.class_counts)
+        bad = np.flatnonzero(file_counts != counts)
+        if not len(bad):
+            continue
+        names = module.classes or [f'class_{i}' for i in
+                                   range(module.num_classes)]
+        message = (
+            f'{name}: the {module.count_kind} counts of {module.source} '
+            f'disagree with {dataset_name} for {len(bad)} classes, e.g. ' +
+            '; '.join(f'{names[i]!r}: {int(file_counts[i])} (file) vs '
+                      f'{int(counts[i])} (dataset)' for i in bad[:5]) +
+            '. Compute the frequencies on this training set with '
+            'tools/analysis/class_frequency.py.')
+        if strict:
+            raise ValueError(message)
+        warnings.warn(message + ' (The dataset\'s filter_cfg may explain a '
+                      'small difference.)')
+
+
+def dataset_label_order(dataset) -> Tuple[Optional[Sequence[str]],
+                                            Optional[Sequence[int]]]:
+    """``(classes, category_ids)`` of a built dataset, unwrapping dataset
+    wrappers (``ClassBalancedDataset``, ``RepeatDataset``, ...).
+
+    ``category_ids`` are mmdet's ``cat_ids`` of LVIS / COCO datasets: the
+    annotation file's category id of label 0, 1, ..., in the json's order.
+    """
+    dataset = _unwrap(dataset)
+    metainfo = getattr(dataset, 'metainfo', None) or {}
+    cat_ids = getattr(dataset, 'cat_ids', None)
+    return metainfo.get('classes'), (None if cat_ids is None
+                                     else [int(i) for i in cat_ids])
+
+
+def check_frequency_classes(model: nn.Module,
+                            classes: Optional[Sequence[str]],
+                            dataset_name: str = 'the training set',
+                            category_ids: Optional[Sequence[int]] = None
+                            ) -> None:
+    """Fail if a G-RW loss was given frequencies of other classes, or of
+    the same classes in another label order.
+
+    With LVIS / COCO jsons the label order is the json's category order;
+    when both the frequency file and the dataset know the category ids,
+    they must agree label by label (a name check alone passes when the json
+    lists its categories in another order, and the weights are permuted).
+    """
+    if classes is None and category_ids is None:
+        return
+    for name, module in model.named_modules():
+        if not isinstance(module, UsesClassCounts):
+            continue
+        file_ids = module.category_ids
+        if category_ids is not None and file_ids is not None:
+            if tuple(file_ids) != tuple(category_ids):
+                diff = [(i, a, b) for i, (a, b) in enumerate(
+                    zip(file_ids, category_ids)) if a != b]
+                detail = ('; '.join(f'label {i}: category id {a} (file) vs '
+                                    f'{b} (dataset)' for i, a, b in diff[:3])
+                          if diff else f'{len(file_ids)} ids (file) vs '
+                          f'{len(category_ids)} (dataset)')
+                raise ValueError(
+                    f'{name}: the class frequencies ({module.source}) are not '
+                    f'in the label order of {dataset_name}: {detail}. '
+                    'Compute them from the same annotation file with '
+                    'tools/analysis/class_frequency.py.')
+            continue  # same ids in the same order: the same classes
+        if category_ids is not None and file_ids is None:
+            warnings.warn(
+                f'{name}: {module.source} has no category ids, so its label '
+                f'order cannot be checked against {dataset_name}; older '
+                'mmlt versions wrote LVIS / COCO categories sorted by id. '
+                'Recompute it with tools/analysis/class_frequency.py.')
+        if classes is None:
+            continue
+        classes = tuple(classes)
+        if module.num_classes != len(classes):
+            raise ValueError(
+                f'{name}: the class frequencies ({module.source}) cover '
+                f'{module.num_classes} classes but {dataset_name} has '
+                f'{len(classes)} classes. Compute them on this dataset with '
+                'tools/analysis/class_frequency.py.')
+        diff = differing_class_names(module.classes, classes)
+        if diff:
+            raise ValueError(
+                f'{name}: the class names in {module.source} differ from '
+                f'those of {dataset_name}, e.g. ' + '; '.join(
+                    f'class {i}: {a!r} (file) vs {b!r} (dataset)'
+                    for i, a, b in diff[:3]) + '. Compute the frequencies '
+                'on this dataset with tools/analysis/class_frequency.py.')
