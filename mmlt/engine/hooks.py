@@ -226,6 +226,18 @@ class FiniteLossHook(Hook):
         raise FloatingPointError(message)
 
 
+def loaded_checkpoint(runner, checkpoint: dict):
+    """What a hook's ``after_load_checkpoint`` checks: the checkpoint's
+    state dict with mmengine's ``module.`` prefix dropped (as it loads it),
+    the unwrapped model, and the file's name for messages."""
+    state = checkpoint.get('state_dict', checkpoint)
+    state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    filename = getattr(runner, '_load_from', None) or 'the checkpoint'
+    return state, model, filename
+
+
 @HOOKS.register_module()
 class CheckpointMatchesModelHook(Hook):
     """Fail when a loaded checkpoint does not fit the model.
@@ -241,12 +253,8 @@ class CheckpointMatchesModelHook(Hook):
     priority = 'VERY_HIGH'
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        state = checkpoint.get('state_dict', checkpoint)
-        state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
-        source = getattr(runner, '_load_from', None) or 'the checkpoint'
-        check_checkpoint_matches_model(model, state, f'checkpoint {source}')
+        state, model, filename = loaded_checkpoint(runner, checkpoint)
+        check_checkpoint_matches_model(model, state, f'checkpoint {filename}')
 
 
 @HOOKS.register_module()

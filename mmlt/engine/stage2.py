@@ -35,7 +35,6 @@ and it
 The functions are usable without the runner.
 """
 import logging
-import re
 from typing import Dict, List, Tuple
 
 from mmengine.hooks import Hook
@@ -49,7 +48,8 @@ from .checkpoint_io import reading_safely
 from .checkpointing import (latest_complete_checkpoint,
                             with_safe_checkpoint_hook)
 from .checks import check_default_scope, check_shapes
-from .hooks import CheckpointMatchesModelHook, FiniteLossHook
+from .hooks import (CheckpointMatchesModelHook, FiniteLossHook,
+                    loaded_checkpoint)
 from .resume import RNGStateHook
 from .stage2_parts import (STAGE2_PARTS, freeze_except_calibration,
                            freeze_except_stage2, is_calibration_key,
@@ -134,11 +134,7 @@ class Stage1CheckpointHook(Hook):
     priority = 'VERY_HIGH'
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        state = checkpoint.get('state_dict', checkpoint)
-        state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
-        filename = getattr(runner, '_load_from', None) or 'the checkpoint'
+        state, model, filename = loaded_checkpoint(runner, checkpoint)
         new_keys, unexpected = check_stage1_state_dict(
             model, state, f'checkpoint {filename}')
         calibrated = [k for k in state if is_stage2_key(k)]
