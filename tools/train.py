@@ -5,24 +5,22 @@ The standard OpenMMLab training script, task-agnostic: the config's
 ``DisAlignRunner`` for DisAlign stage 2).
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from torch.distributed.elastic.multiprocessing.errors import (  # noqa: E402
     record)
 
-from mmlt.engine import (UNSAFE_LOAD_FLAG, UNSAFE_LOAD_HELP,  # noqa: E402
-                         ResumedSettingsHook, apply_compat,
-                         check_default_scope, check_work_dir_is_free,
-                         explain_collective_timeouts,
-                         latest_complete_checkpoint, setup_distributed,
-                         teardown_distributed, with_safe_checkpoint_hook)
+from mmlt.engine import (ResumedSettingsHook,  # noqa: E402
+                         check_work_dir_is_free, explain_collective_timeouts,
+                         latest_complete_checkpoint, teardown_distributed,
+                         with_safe_checkpoint_hook)
+from mmlt.engine.tool_config import (add_run_args,  # noqa: E402
+                                     load_run_config, parse_run_args)
 
 
 def parse_args():
@@ -45,47 +43,17 @@ def parse_args():
         action='store_true',
         help='start anew in a work dir that holds the checkpoints of an '
         'earlier run, deleting them (without it, that is an error)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, e.g. load_from=PATH '
+    add_run_args(
+        parser,
+        'override config settings, e.g. load_from=PATH '
         'train_cfg.max_iters=100')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument(
-        UNSAFE_LOAD_FLAG, action='store_true', help=UNSAFE_LOAD_HELP)
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parse_run_args(parser)
 
 
 @record  # torchrun's summary of a failed run shows the error of each rank
 def main():
     args = parse_args()
-    # mmengine's loader of local checkpoints (load_from, --resume, the
-    # checkpoint to test): weights_only with mmlt's allow-list, full
-    # unpickling only with --unsafe-load / MMLT_UNSAFE_LOAD=1
-    apply_compat(allow_unsafe_checkpoints=args.unsafe_load)
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    # default_scope must be the toolbox of the mmlt adapter imported
-    check_default_scope(cfg)
-    # no GPU: torchrun's processes on gloo, DDP without device_ids
-    setup_distributed(cfg, args.launcher)
-
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_run_config(args)
 
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')

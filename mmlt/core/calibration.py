@@ -35,7 +35,7 @@ the fused product's, equal to the stock classifier's to rounding.
 The cosine classifier that ``DisAlignCosineLinear`` calibrates is
 ``mmlt.core.cosine_linear.CosineLinear`` (also importable from here).
 """
-from typing import Iterator, Optional, Tuple
+from typing import Callable, Iterator, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -210,16 +210,7 @@ class DisAlignLinear(nn.Linear):
         self.calibration.reset_parameters()
 
     def forward(self, x: Tensor) -> Tensor:
-        fuse = self.fuse_confidence
-        if fuse is None:
-            fuse = (fusion_pays(self.out_features, x)
-                    and not autograd_records(
-                        x, self.weight, self.bias,
-                        *self.calibration.confidence.parameters()))
-        logits, score = logits_and_score(self.weight, self.bias,
-                                         self.calibration.confidence, x,
-                                         F.linear, fuse)
-        return self.calibration.calibrate(logits, score)
+        return calibrated_product(self, x, self.out_features, F.linear)
 
 
 class DisAlignCosineLinear(CosineLinear):
@@ -311,16 +302,25 @@ class DisAlignConv2d(nn.Conv2d):
         self.calibration.reset_parameters()
 
     def forward(self, x: Tensor) -> Tensor:
-        fuse = self.fuse_confidence
-        if fuse is None:
-            fuse = (fusion_pays(self.out_channels, x)
-                    and not autograd_records(
-                        x, self.weight, self.bias,
-                        *self.calibration.confidence.parameters()))
-        logits, score = logits_and_score(self.weight, self.bias,
-                                         self.calibration.confidence, x,
-                                         self._conv_forward, fuse)
-        return self.calibration.calibrate(logits, score)
+        return calibrated_product(self, x, self.out_channels,
+                                  self._conv_forward)
+
+
+def calibrated_product(layer: nn.Module, x: Tensor, num_outputs: int,
+                       product: Callable) -> Tensor:
+    """The forward of ``DisAlignLinear`` / ``DisAlignConv2d``: the layer's
+    ``product`` (linear or 1x1 convolution) and the confidence, in one
+    product when ``layer.fuse_confidence`` says so (module doc), then the
+    calibration."""
+    fuse = layer.fuse_confidence
+    if fuse is None:
+        fuse = (fusion_pays(num_outputs, x) and not autograd_records(
+            x, layer.weight, layer.bias,
+            *layer.calibration.confidence.parameters()))
+    logits, score = logits_and_score(layer.weight, layer.bias,
+                                     layer.calibration.confidence, x,
+                                     product, fuse)
+    return layer.calibration.calibrate(logits, score)
 
 
 def calibration_modules(
