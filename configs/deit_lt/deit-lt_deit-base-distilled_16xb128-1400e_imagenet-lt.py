@@ -17,7 +17,7 @@ custom_imports = dict(
 dataset_type = 'ImageNetLT'
 data_root = 'data/imagenet'
 num_classes = 1000
-frequency_file = 'data/imagenet_lt_freq.json'
+frequency_file = 'data/imagenet/ImageNet_LT_train_freq.json'
 teacher_config = '{{ fileDirname }}/resnet50_ldam-drw-sam_8xb32-90e_imagenet-lt.py'
 teacher_checkpoint = \
     'work_dirs/resnet50_ldam-drw-sam_8xb32-90e_imagenet-lt/epoch_90.pth'

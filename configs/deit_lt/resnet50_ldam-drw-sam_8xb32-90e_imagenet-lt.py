@@ -7,8 +7,8 @@
 # Data: mmpretrain's data/imagenet plus ImageNet_LT_{train,val,test}.txt
 # (mmlt.classification.ImageNetLT); the metric's frequency file:
 #   python tools/analysis/class_frequency.py list \
-#       data/imagenet/ImageNet_LT_train.txt -o data/imagenet_lt_freq.json \
-#       --num-classes 1000
+#       data/imagenet/ImageNet_LT_train.txt \
+#       -o data/imagenet/ImageNet_LT_train_freq.json --classes mmpretrain.ImageNet
 _base_ = ['mmpretrain::_base_/default_runtime.py']
 custom_imports = dict(
     imports=['mmlt.classification'], allow_failed_imports=False)
@@ -19,7 +19,7 @@ num_classes = 1000
 max_epochs = 90
 drw_epoch = 60
 # training images per class; many (> 100) / medium / few (< 20) by count
-frequency_file = 'data/imagenet_lt_freq.json'
+frequency_file = 'data/imagenet/ImageNet_LT_train_freq.json'
 
 model = dict(
     type='ImageClassifier',

@@ -4,21 +4,25 @@ Examples::
 
     # LVIS v1: images per category, LVIS's own rare / common / frequent split
     python tools/analysis/class_frequency.py lvis \\
-        data/lvis_v1/annotations/lvis_v1_train.json -o data/lvis_v1_freq.json
+        data/lvis_v1/annotations/lvis_v1_train.json \\
+        -o data/lvis_v1/lvis_v1_train_frequency.json
 
     # ADE20K: pixels per class, DisAlign's head / body / tail by class index
     python tools/analysis/class_frequency.py seg \\
         data/ade/ADEChallengeData2016/annotations/training \\
-        -o data/ade20k_freq.json --num-classes 150 --reduce-zero-label \\
+        -o data/ade/ade20k_pixel_frequency.json --num-classes 150 \\
+        --reduce-zero-label \\
         --classes mmseg.ADE20KDataset \\
         --split-ranges head:0:20,body:20:75,tail:75:150
 
     # ImageNet-LT: images per class, many (> 100) / medium / few (< 20)
     python tools/analysis/class_frequency.py list \\
-        data/imagenet/ImageNet_LT_train.txt -o data/imagenet_lt_freq.json \\
-        --num-classes 1000
+        data/imagenet/ImageNet_LT_train.txt \\
+        -o data/imagenet/ImageNet_LT_train_freq.json \\
+        --classes mmpretrain.ImageNet
 
-Configs then point at the written JSON (see ``mmlt.core.frequency``).
+mmlt's configs read the files from these paths (``frequency_file``); see
+``mmlt.core.frequency``.
 """
 import argparse
 import dataclasses
