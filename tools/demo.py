@@ -91,10 +91,10 @@ def plot_cls(metrics_files):
     """Per-class accuracy against training frequency, one line per method
     (the first seed of the trained ones)."""
     out = f'{WORK}/cls_accuracy.png'
-    run([sys.executable, 'tools/analysis/plot_class_accuracy.py', 'accuracy',
-         *metrics_files.values(), '--labels', *metrics_files,
-         '--frequency', f'{DATA}/cls/image_frequency.json', '-o', out],
-        f'{ROOT}/{WORK}/cls_plot.log')
+    tool('analysis/plot_class_accuracy.py',
+         ['accuracy', *metrics_files.values(), '--labels', *metrics_files,
+          '--frequency', f'{DATA}/cls/image_frequency.json', '-o', out],
+         f'{WORK}/cls_plot.log')
     print(f'[cls] per-class accuracy plot: {out}')
 
 
@@ -295,29 +295,6 @@ class Progress:
             print(flush=True, file=self.out)
 
 
-def run(cmd, log_path, progress=None):
-    """Run a tool, its output to a log file (and its progress lines to
-    ``progress``); fail loudly with the log tail."""
-    os.makedirs(osp.dirname(log_path), exist_ok=True)
-    env = dict(os.environ, PYTHONUNBUFFERED='1')
-    with open(log_path, 'w', buffering=1) as log:  # line by line
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True,
-                                errors='replace', env=env)
-        for line in proc.stdout:
-            log.write(line)
-            if progress is not None:
-                progress.update(line)
-        returncode = proc.wait()
-    if progress is not None:
-        progress.close()
-    if returncode != 0:
-        with open(log_path) as log:
-            tail = log.read()[-3000:]
-        sys.exit(f'{" ".join(cmd)} failed (exit {returncode}); '
-                 f'end of {log_path}:\n{tail}')
-
-
 class LogStream(io.TextIOBase):
     """A tool's stdout / stderr while it runs in this process: every line to
     its log file, and to ``progress``."""
@@ -476,9 +453,11 @@ def train_and_test(name, specs, seeds):
 # (stage 2 the stage-1 checkpoint). Lanes are independent, so the demo runs
 # them side by side, one process and one thread each: per-run numbers do
 # not depend on the core count, and on 2 cores two single-threaded lanes
-# finish about 1.5x sooner than one lane on two threads (measured: 8 epochs
-# of cls_stage1 twice, 32 s side by side against 48 s one after the
-# other). Longest first, as measured, so that no long lane starts last.
+# finish about 1.5x sooner than one lane on two threads (measured, 8 epochs
+# of cls_stage1 per tools/train.py process: 24 s on two threads, so 48 s
+# for two in a row; two one-thread processes side by side, 32 s; the
+# command: docs/en/results.md). Longest first, as measured, so that no
+# long lane starts last.
 LONGEST_FIRST = ['deit', 'det', 'seg', 'cls', 'deit_plain', 'cls_cosine']
 
 
@@ -488,7 +467,11 @@ def lanes(names):
     for name in names:
         for spec in TASKS[name]['runs']:
             found.setdefault(spec['lane'] or name, (name, []))[1].append(spec)
-    return {lane: found[lane] for lane in LONGEST_FIRST if lane in found}
+    # a lane missing from LONGEST_FIRST runs last, not never
+    order = sorted(found, key=lambda lane: (
+        LONGEST_FIRST.index(lane) if lane in LONGEST_FIRST
+        else len(LONGEST_FIRST)))
+    return {lane: found[lane] for lane in order}
 
 
 def lane_results(lane):
@@ -588,7 +571,7 @@ def main():
         '--jobs', type=int,
         default=min(os.cpu_count() or 1, len(LONGEST_FIRST)),
         help='lanes run side by side, one thread each (default: the cores)')
-    parser.add_argument('--lane', choices=LONGEST_FIRST,
+    parser.add_argument('--lane', choices=list(lanes(TASKS)),
                         help=argparse.SUPPRESS)  # a lane's own process
     parser.add_argument('--lines', action='store_true',
                         help=argparse.SUPPRESS)  # progress as whole lines
@@ -611,8 +594,8 @@ def main():
 
     for name in args.tasks:
         frequency_file, tool_args = TASKS[name]['frequency']()
-        run([sys.executable, 'tools/analysis/class_frequency.py',
-             *tool_args], f'{ROOT}/{WORK}/{name}_frequency.log')
+        tool('analysis/class_frequency.py', tool_args,
+             f'{WORK}/{name}_frequency.log')
         print(f'[{name}] class frequencies: {frequency_file}')
     start = time.time()
     results = run_lanes(args.tasks, args.seeds, max(1, args.jobs))
