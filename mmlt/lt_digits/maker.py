@@ -1,14 +1,17 @@
 """make_lt_digits: checks the arguments, splits the digits, draws the
-canvases and calls the writers in order."""
+canvases and calls the writers in order; lt_digits_outdated: whether a
+folder must be written again."""
+import json
 import shutil
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from mmlt.core.reweighting import exponential_profile
 from .canvases import place_digits
-from .common import LT_DIGITS_CLASSES, META_FILE, TASKS, load_mnist
+from .common import (FORMAT_VERSION, LT_DIGITS_CLASSES, META_FILE, TASKS,
+                     load_mnist)
 from .writers import write_cls, write_det, write_meta, write_seg
 
 PathLike = Union[str, Path]
@@ -187,3 +190,20 @@ def make_lt_digits(out_dir: PathLike,
         max_per_canvas=max_per_canvas)
     paths['meta'] = write_meta(out, settings, counts)
     return paths
+
+
+def lt_digits_outdated(out_dir: PathLike) -> Optional[str]:
+    """Why ``out_dir`` is not a complete LT-Digits of this mmlt's format
+    (a task folder or the meta file missing, or an older
+    ``format_version``), or None when it is."""
+    out = Path(out_dir)
+    missing = [t for t in TASKS if not (out / t).is_dir()]
+    if not (out / META_FILE).exists() or missing:
+        return f'incomplete (missing {missing or META_FILE})'
+    # Folders written before the version was recorded are format 1.
+    version = json.loads((out / META_FILE).read_text()).get(
+        'format_version', 1)
+    if version != FORMAT_VERSION:
+        return (f'written by an older mmlt (format {version}, this mmlt '
+                f'writes {FORMAT_VERSION})')
+    return None

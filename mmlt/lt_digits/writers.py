@@ -5,8 +5,8 @@ from typing import Dict, List, Tuple
 import numpy as np
 
 from .canvases import SEG_FIRST_DIGIT, mask_polygons, render_canvas
-from .common import (LT_DIGITS_CLASSES, LT_DIGITS_SEG_CLASSES, META_FILE,
-                     save_jpg, save_png, write_json, write_lines)
+from .common import (FORMAT_VERSION, LT_DIGITS_CLASSES, LT_DIGITS_SEG_CLASSES,
+                     META_FILE, save_jpg, save_png, write_json, write_lines)
 
 COCO_URL = 'http://images.cocodataset.org/'
 
@@ -186,6 +186,7 @@ def write_meta(out: Path, settings: dict, counts: dict) -> Dict[str, str]:
     """``lt_digits.json``: the arguments, the class names and the counts."""
     meta = dict(
         settings,
+        format_version=FORMAT_VERSION,
         classes=list(LT_DIGITS_CLASSES),
         seg_classes=list(LT_DIGITS_SEG_CLASSES),
         counts=counts)
