@@ -1,11 +1,11 @@
 # LT-Digits segmentation, DisAlign stage 2: the stage-1 FCN frozen, its
 # conv_seg calibrated against the G-RW reference distribution of the
 # per-pixel class frequencies. Compared with stage 1 only the decode head's
-# type and loss, the runner, the schedule and load_from change.
+# type and loss, the runner, the schedule, the batch and load_from change.
 _base_ = ['./seg_stage1.py']
 
 runner_type = 'DisAlignRunner'
-load_from = 'work_dirs/demo/seg_stage1/iter_900.pth'
+load_from = 'work_dirs/demo/seg_stage1/iter_1800.pth'
 
 model = dict(
     decode_head=dict(
@@ -19,6 +19,9 @@ model = dict(
     # so it is dropped (the paper's weight 0) and its stage-1 weights are
     # reported as unused. Delete this line to keep it and its stock loss.
     auxiliary_head=None)
+
+# Stage 1's longer schedule uses batch 4; stage 2 keeps batch 8.
+train_dataloader = dict(batch_size=8)
 
 # Only the calibration (alpha, beta, sigma) learns, without weight decay
 # (DisAlignRunner: one rule for every task).
