@@ -25,8 +25,6 @@ change the foreground logits only; ``RetrainedLinear`` (cRT) re-trains the
 whole classifier, background row included, with mmdet's
 ``ClassAwareSampler``.
 """
-from typing import Optional
-
 from mmdet.registry import MODELS
 
 from mmlt.core import calibration
@@ -36,35 +34,27 @@ from mmlt.core import classifier_retraining, logit_adjustment, tau_norm
 BACKGROUND_LOGITS = 1
 
 
+class BackgroundPassesThrough:
+    """Mixin: the core classifier with ``num_uncalibrated`` defaulting to
+    mmdet's one background logit, which it leaves as the stock one."""
+
+    def __init__(self,
+                 *args,
+                 num_uncalibrated: int = BACKGROUND_LOGITS,
+                 **kwargs) -> None:
+        super().__init__(*args, num_uncalibrated=num_uncalibrated, **kwargs)
+
+
 @MODELS.register_module()
-class DisAlignLinear(calibration.DisAlignLinear):
+class DisAlignLinear(BackgroundPassesThrough, calibration.DisAlignLinear):
     """``mmlt.core.DisAlignLinear`` whose background logit passes through."""
 
-    def __init__(self,
-                 in_features: int,
-                 out_features: int,
-                 bias: bool = True,
-                 num_uncalibrated: int = BACKGROUND_LOGITS,
-                 confidence_std: float = 0.01) -> None:
-        super().__init__(in_features, out_features, bias, num_uncalibrated,
-                         confidence_std)
-
 
 @MODELS.register_module()
-class DisAlignCosineLinear(calibration.DisAlignCosineLinear):
+class DisAlignCosineLinear(BackgroundPassesThrough,
+                           calibration.DisAlignCosineLinear):
     """``mmlt.core.DisAlignCosineLinear`` (normalised feature and weights,
     learnable scale, init 20) whose background logit passes through."""
-
-    def __init__(self,
-                 in_features: int,
-                 out_features: int,
-                 bias: bool = False,
-                 scale: float = 20.0,
-                 learnable_scale: bool = True,
-                 num_uncalibrated: int = BACKGROUND_LOGITS,
-                 confidence_std: float = 0.01) -> None:
-        super().__init__(in_features, out_features, bias, scale,
-                         learnable_scale, num_uncalibrated, confidence_std)
 
 
 # The stage-1 cosine classifier: nothing detection-specific to add.
@@ -73,49 +63,23 @@ CosineLinear = calibration.CosineLinear
 
 
 @MODELS.register_module()
-class LogitAdjustedLinear(logit_adjustment.LogitAdjustedLinear):
+class LogitAdjustedLinear(BackgroundPassesThrough,
+                          logit_adjustment.LogitAdjustedLinear):
     """Post-hoc logit adjustment of the foreground logits; the background
     logit passes through."""
 
-    def __init__(self, in_features: int, out_features: int,
-                 bias: bool = True, tau: float = 1.0,
-                 frequency_file: Optional[str] = None, class_counts=None,
-                 count_kind: Optional[str] = None,
-                 num_uncalibrated: int = BACKGROUND_LOGITS) -> None:
-        super().__init__(in_features, out_features, bias, tau=tau,
-                         frequency_file=frequency_file,
-                         class_counts=class_counts, count_kind=count_kind,
-                         num_uncalibrated=num_uncalibrated)
-
 
 @MODELS.register_module()
-class LogitAdjustedCosineLinear(logit_adjustment.LogitAdjustedCosineLinear):
+class LogitAdjustedCosineLinear(BackgroundPassesThrough,
+                                logit_adjustment.LogitAdjustedCosineLinear):
     """``CosineLinear`` with post-hoc logit adjustment of the foreground
     logits."""
 
-    def __init__(self, in_features: int, out_features: int,
-                 bias: bool = False, scale: float = 20.0,
-                 learnable_scale: bool = True, tau: float = 1.0,
-                 frequency_file: Optional[str] = None, class_counts=None,
-                 count_kind: Optional[str] = None,
-                 num_uncalibrated: int = BACKGROUND_LOGITS) -> None:
-        super().__init__(in_features, out_features, bias, scale,
-                         learnable_scale, tau=tau,
-                         frequency_file=frequency_file,
-                         class_counts=class_counts, count_kind=count_kind,
-                         num_uncalibrated=num_uncalibrated)
-
 
 @MODELS.register_module()
-class TauNormLinear(tau_norm.TauNormLinear):
+class TauNormLinear(BackgroundPassesThrough, tau_norm.TauNormLinear):
     """tau-normalised foreground rows; the background row keeps its weight
     and bias."""
-
-    def __init__(self, in_features: int, out_features: int,
-                 bias: bool = True, tau: float = 1.0,
-                 num_uncalibrated: int = BACKGROUND_LOGITS) -> None:
-        super().__init__(in_features, out_features, bias, tau,
-                         num_uncalibrated)
 
 
 # cRT re-trains every row, the background's too
