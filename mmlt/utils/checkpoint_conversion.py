@@ -6,6 +6,7 @@ so is a required key the checkpoint lacks. The result is an mmengine
 checkpoint, ``{'state_dict': ..., 'meta': ...}``, for ``tools/test.py``.
 Sources are read safely (``weights_only``; ``--unsafe-load`` to opt in).
 """
+import argparse
 import os
 import os.path as osp
 import re
@@ -68,11 +69,17 @@ def load_state_dict(path: str, keys: Sequence[str] = ('state_dict', 'model'),
                           f'top-level keys are {_names(map(str, ckpt))}.')
 
 
-def add_unsafe_load_argument(parser) -> None:
-    """The converters' ``--unsafe-load`` (see :func:`load_state_dict`)."""
+def converter_parser(doc: str, src_help: str) -> argparse.ArgumentParser:
+    """A converter's command line: ``src`` (described by ``src_help``),
+    ``dst`` and ``--unsafe-load`` (see :func:`load_state_dict`); the
+    description is the first line of the converter's ``doc``."""
     from mmlt.engine.checkpoint_io import UNSAFE_LOAD_FLAG, UNSAFE_LOAD_HELP
+    parser = argparse.ArgumentParser(description=doc.split('\n')[0])
+    parser.add_argument('src', help=src_help)
+    parser.add_argument('dst', help='output mmengine checkpoint')
     parser.add_argument(UNSAFE_LOAD_FLAG, action='store_true',
                         help=UNSAFE_LOAD_HELP)
+    return parser
 
 
 def strip_prefix(state: dict, prefix: str = 'module.') -> dict:

@@ -32,7 +32,7 @@ import torch
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
 from mmlt.utils.checkpoint_conversion import (  # noqa: E402
-    ConversionError, add_unsafe_load_argument, blocks, load_state_dict, log,
+    ConversionError, blocks, converter_parser, load_state_dict, log,
     rename, require, save_checkpoint, strip_prefix)
 
 RULES = [
@@ -84,16 +84,13 @@ def convert(state: dict, class_map=None) -> dict:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('src', help='DeiT-LT checkpoint')
-    parser.add_argument('dst', help='output mmengine checkpoint')
+    parser = converter_parser(__doc__, 'DeiT-LT checkpoint')
     parser.add_argument('--ema', action='store_true',
                         help="convert 'model_ema' instead of 'model' "
                         "(DeiT-LT's evaluation uses 'model')")
     parser.add_argument('--keep-class-order', action='store_true',
                         help="do not undo DeiT-LT's class re-indexing "
                         '(args.class_map)')
-    add_unsafe_load_argument(parser)
     args = parser.parse_args(argv)
     key = 'model_ema' if args.ema else 'model'
     # DeiT-LT's main.py saves its argparse.Namespace ('args'): allowed for

@@ -23,14 +23,13 @@ computes exactly the public model's logits.
 Both take RGB input normalised with ImageNet's mean / std (cvpods:
 ``(x / 255 - mean) / std``; mmpretrain: ``(x - 255 * mean) / (255 * std)``).
 """
-import argparse
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
 from mmlt.utils.checkpoint_conversion import (  # noqa: E402
-    ConversionError, add_unsafe_load_argument, blocks, bn_keys,
+    ConversionError, blocks, bn_keys, converter_parser,
     load_state_dict, log, rename, require, save_checkpoint, strip_prefix)
 
 BN = r'(weight|bias|running_mean|running_var|num_batches_tracked)'
@@ -112,10 +111,7 @@ def convert(state: dict):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('src', help='DisAlign cvpods classification checkpoint')
-    parser.add_argument('dst', help='output mmengine checkpoint')
-    add_unsafe_load_argument(parser)
+    parser = converter_parser(__doc__, 'DisAlign cvpods classification checkpoint')
     args = parser.parse_args(argv)
     state, _ = load_state_dict(args.src, ('model', 'state_dict'),
                                allow_unsafe=args.unsafe_load)

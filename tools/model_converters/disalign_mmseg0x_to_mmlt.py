@@ -25,7 +25,6 @@ model's outputs exactly; without it, the outputs agree wherever
 The auxiliary head is dropped (mmlt's stage-2 configs set
 ``auxiliary_head=None``) unless ``--keep-auxiliary-head``.
 """
-import argparse
 import os.path as osp
 import re
 import sys
@@ -35,7 +34,7 @@ import torch
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
 from mmlt.utils.checkpoint_conversion import (  # noqa: E402
-    ConversionError, add_unsafe_load_argument, bn_keys, load_state_dict, log,
+    ConversionError, bn_keys, converter_parser, load_state_dict, log,
     rename, require, save_checkpoint, strip_prefix)
 
 BN_EPS = 1e-5  # mmcv's BN / SyncBN default; not stored in checkpoints
@@ -102,12 +101,9 @@ def convert(state: dict, keep_auxiliary_head: bool = False):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('src', help='DisAlign mmseg 0.x checkpoint')
-    parser.add_argument('dst', help='output mmengine checkpoint')
+    parser = converter_parser(__doc__, 'DisAlign mmseg 0.x checkpoint')
     parser.add_argument('--keep-auxiliary-head', action='store_true',
                         help='keep auxiliary_head.* (for a config with one)')
-    add_unsafe_load_argument(parser)
     args = parser.parse_args(argv)
     state, ckpt = load_state_dict(args.src, ('state_dict', 'model'),
                                   allow_unsafe=args.unsafe_load)

@@ -26,7 +26,6 @@ conv + BN there. The converter writes the fixed 1x1 conv that subsamples
 and pads exactly, and an identity BN: the same function in eval mode (the
 teacher always runs in eval mode). Do not fine-tune those layers.
 """
-import argparse
 import os.path as osp
 import re
 import sys
@@ -36,7 +35,7 @@ import torch
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
 from mmlt.utils.checkpoint_conversion import (  # noqa: E402
-    ConversionError, add_unsafe_load_argument, blocks, bn_keys,
+    ConversionError, blocks, bn_keys, converter_parser,
     load_state_dict, log, rename, require, save_checkpoint, strip_prefix)
 
 RULES = [
@@ -118,10 +117,7 @@ def convert(state: dict):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('src', help='PaCo checkpoint (DeiT-LT teacher)')
-    parser.add_argument('dst', help='output mmengine checkpoint')
-    add_unsafe_load_argument(parser)
+    parser = converter_parser(__doc__, 'PaCo checkpoint (DeiT-LT teacher)')
     args = parser.parse_args(argv)
     state, ckpt = load_state_dict(args.src, ('state_dict', 'model'),
                                   allow_unsafe=args.unsafe_load)
