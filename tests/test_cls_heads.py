@@ -54,6 +54,19 @@ def test_cosine_head_is_a_scaled_cosine():
     assert head.fc.bias is None and head.fc.scale.requires_grad
 
 
+@pytest.mark.parametrize('head_type', [
+    'CosineLinearClsHead', 'DisAlignCosineLinearClsHead'])
+def test_cosine_head_options_reach_its_classifier(head_type):
+    head = build(dict(type=head_type, num_classes=3, in_channels=4,
+                      scale=7.0, learnable_scale=False, bias=True))
+    assert head.fc.scale.item() == 7.0
+    assert not head.fc.scale.requires_grad
+    assert head.fc.bias is not None and head.fc.bias.shape == (3, )
+    assert head.fc.weight.shape == (3, 4)
+    if head_type.startswith('DisAlign'):
+        assert head.fc.calibration.margin.shape == (3, )
+
+
 @pytest.mark.parametrize('stage1, stage2', [
     ('LinearClsHead', 'DisAlignLinearClsHead'),
     ('CosineLinearClsHead', 'DisAlignCosineLinearClsHead'),

@@ -91,7 +91,7 @@ class DisAlignLinearClsHead(LinearClsHead):
 
 
 @MODELS.register_module()
-class DisAlignCosineLinearClsHead(LinearClsHead):
+class DisAlignCosineLinearClsHead(CosineLinearClsHead):
     """``CosineLinearClsHead`` with DisAlign's calibration ("DisAlign*"); the
     confidence layer sees the L2-normalised feature.
 
@@ -99,18 +99,15 @@ class DisAlignCosineLinearClsHead(LinearClsHead):
     """
 
     def __init__(self,
-                 num_classes: int,
-                 in_channels: int,
-                 scale: float = 20.0,
-                 learnable_scale: bool = True,
-                 bias: bool = False,
+                 *args,
                  confidence_std: float = 0.01,
                  init_cfg: Optional[dict] = None,
                  **kwargs):
-        super().__init__(num_classes, in_channels, init_cfg=init_cfg,
-                         **kwargs)
+        super().__init__(*args, init_cfg=init_cfg, **kwargs)
+        cosine = self.fc  # the stage-1 classifier, as configured
         self.fc = DisAlignCosineLinear(
-            in_channels, num_classes, bias, scale, learnable_scale,
+            cosine.in_features, cosine.out_features, cosine.bias is not None,
+            cosine.scale.item(), cosine.scale.requires_grad,
             confidence_std=confidence_std)
 
 
