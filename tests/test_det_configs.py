@@ -17,8 +17,7 @@ from mmlt.engine import check_stage1_state_dict
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 LVIS = osp.join(ROOT, 'configs/lvis')
 LVIS_CONFIGS = sorted(
-    osp.basename(p) for p in glob.glob(osp.join(LVIS, '*.py'))
-    if not osp.basename(p).startswith('disalign_stage2'))
+    osp.basename(p) for p in glob.glob(osp.join(LVIS, '*.py')))
 STAGE2 = [
     'mask-rcnn_disalign.py',
     'mask-rcnn_r50_fpn_disalign-cosine_9k_lvis-v1.py',
