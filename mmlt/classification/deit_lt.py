@@ -185,11 +185,8 @@ class DeiTLTClassifier(ImageClassifier):
     """DeiT-LT: distilled ViT student + frozen CNN teacher (module doc).
 
     Args:
-        backbone, neck, head, train_cfg, data_preprocessor, init_cfg,
-            pretrained: as ``ImageClassifier``; ``backbone`` a
-            ``DistilledVisionTransformer``, ``head`` a ``DeiTLTClsHead``,
-            ``train_cfg=dict(augments=[Mixup, CutMix])`` the batch
-            augments used before DRW.
+        backbone, head: as ``ImageClassifier``'s; ``backbone`` a
+            ``DistilledVisionTransformer``, ``head`` a ``DeiTLTClsHead``.
         teacher: ``dict(config=..., checkpoint=..., img_size=None)``:
             ``config`` a config file whose ``model`` is the teacher (its
             ``custom_imports`` are imported) or a model dict; ``checkpoint``
@@ -208,25 +205,18 @@ class DeiTLTClassifier(ImageClassifier):
             under the student's autocast (an ``AmpOptimWrapper``). None:
             no teacher (the DIST head learns the labels; for ablations and
             benchmarks).
+        **kwargs: the other ``ImageClassifier`` arguments (neck,
+            train_cfg, data_preprocessor, init_cfg, pretrained);
+            ``train_cfg=dict(augments=[Mixup, CutMix])`` gives the batch
+            augments used before DRW.
     """
 
     def __init__(self,
                  backbone: dict,
                  head: dict,
                  teacher: Optional[dict] = None,
-                 neck: Optional[dict] = None,
-                 train_cfg: Optional[dict] = None,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None,
-                 pretrained: Optional[str] = None):
-        super().__init__(
-            backbone=backbone,
-            neck=neck,
-            head=head,
-            pretrained=pretrained,
-            train_cfg=train_cfg,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
+                 **kwargs):
+        super().__init__(backbone=backbone, head=head, **kwargs)
         if not isinstance(self.head, DeiTLTClsHead):
             raise TypeError(f'DeiTLTClassifier needs a DeiTLTClsHead, got '
                             f'{type(self.head).__name__}.')
