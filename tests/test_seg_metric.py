@@ -1,8 +1,10 @@
 """LongTailIoUMetric: the group numbers against a hand computation."""
 import math
+from pathlib import Path
 
 import pytest
 import torch
+from mmengine.config import Config
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
@@ -69,6 +71,23 @@ def test_groups_must_cover_every_class():
         evaluate(LongTailIoUMetric(class_groups=dict(head=(0, 2))))
     with pytest.raises(ValueError, match='exactly one'):
         LongTailIoUMetric()
+
+
+def test_named_ade20k_groups():
+    """``class_groups='ade20k'`` is DisAlign's split of ADE20K's 150
+    classes, the one the configs/ade20k evaluators name."""
+    metric = LongTailIoUMetric(class_groups='ade20k')
+    assert {k: (min(v), max(v) + 1) for k, v in metric.groups.items()} == \
+        dict(head=(0, 20), body=(20, 75), tail=(75, 150))
+    with pytest.raises(ValueError, match="'lvis' is not a known split"):
+        LongTailIoUMetric(class_groups='lvis')
+    repo = Path(__file__).resolve().parents[1]
+    paths = sorted((repo / 'configs' / 'ade20k').glob('*.py'))
+    assert len(paths) == 5
+    for path in paths:
+        cfg = Config.fromfile(str(path))
+        assert cfg.val_evaluator.class_groups == 'ade20k', path.name
+        assert cfg.test_evaluator.class_groups == 'ade20k', path.name
 
 
 def test_frequency_file_of_other_classes(tmp_path):

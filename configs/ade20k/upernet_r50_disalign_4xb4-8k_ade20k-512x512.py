@@ -43,5 +43,5 @@ val_evaluator = dict(
     _delete_=True,
     type='LongTailIoUMetric',
     iou_metrics=['mIoU'],
-    class_groups=dict(head=(0, 20), body=(20, 75), tail=(75, 150)))
+    class_groups='ade20k')  # head 0-19, body 20-74, tail 75-149
 test_evaluator = val_evaluator

@@ -88,7 +88,8 @@ class LongTailAccuracy(BaseMetric):
         class_counts: training images per class, inline (exclusive with
             ``frequency_file``).
         class_groups: ``{name: (start, end)}`` class-index ranges that tile
-            all classes; when given, counts are not needed.
+            all classes, or a published split's name (``'ade20k'``); when
+            given, counts are not needed.
         use_file_split: group by the split stored in ``frequency_file``.
         many_threshold, few_threshold: many > many_threshold, few <
             few_threshold training images.
@@ -102,7 +103,8 @@ class LongTailAccuracy(BaseMetric):
     def __init__(self,
                  frequency_file: Optional[str] = None,
                  class_counts: Optional[Sequence[int]] = None,
-                 class_groups: Optional[Dict[str, Tuple[int, int]]] = None,
+                 class_groups: Union[str, Dict[str, Tuple[int, int]],
+                                     None] = None,
                  use_file_split: bool = False,
                  many_threshold: int = 100,
                  few_threshold: int = 20,

@@ -1,5 +1,5 @@
 """mIoU and mAcc overall and per head / body / tail group of classes."""
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmengine.logging import print_log
@@ -21,7 +21,8 @@ class LongTailIoUMetric(IoUMetric):
 
     Args:
         class_groups: ``{name: (start, end)}`` half-open class-index ranges
-            that together cover every class, e.g. ``ADE20K_GROUPS``.
+            that together cover every class, e.g. ``ADE20K_GROUPS``, or a
+            published split's name: ``'ade20k'`` is ``ADE20K_GROUPS``.
         frequency_file: an mmlt frequency file; its split's groups are used.
             Exclusive with ``class_groups``.
         **kwargs: ``IoUMetric``'s arguments (``iou_metrics`` must include
@@ -29,7 +30,8 @@ class LongTailIoUMetric(IoUMetric):
     """
 
     def __init__(self,
-                 class_groups: Optional[Dict[str, Tuple[int, int]]] = None,
+                 class_groups: Union[str, Dict[str, Tuple[int, int]],
+                                     None] = None,
                  frequency_file: Optional[str] = None,
                  **kwargs) -> None:
         super().__init__(**kwargs)

@@ -21,13 +21,13 @@ from .counts import REGENERATE
 from .image_list import from_image_list
 from .lvis import from_lvis_json
 from .segmentation_maps import from_segmentation_maps
-from .splits import (ADE20K_FRACTIONS, ADE20K_GROUPS, SPLIT_METHODS,
-                     groups_from_ranges, split_by_count,
+from .splits import (ADE20K_FRACTIONS, ADE20K_GROUPS, NAMED_GROUPS,
+                     SPLIT_METHODS, groups_from_ranges, split_by_count,
                      split_by_index_ranges, split_by_rank, split_lvis)
 
 __all__ = [
     'FORMAT', 'KINDS', 'REQUIRED_KEYS', 'REGENERATE', 'SPLIT_METHODS',
-    'ADE20K_FRACTIONS', 'ADE20K_GROUPS', 'groups_from_ranges',
+    'ADE20K_FRACTIONS', 'ADE20K_GROUPS', 'NAMED_GROUPS', 'groups_from_ranges',
     'ClassFrequency', 'from_image_list',
     'from_lvis_json', 'from_segmentation_maps', 'split_by_count',
     'split_by_index_ranges', 'split_by_rank', 'split_lvis'

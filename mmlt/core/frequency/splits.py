@@ -3,7 +3,7 @@ frequent / common / rare, head / body / tail): by count thresholds, index
 ranges, LVIS's frequency letters or rank, and the check of a stored split.
 """
 import math
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -17,6 +17,8 @@ SPLIT_METHODS = ('count_thresholds', 'index_ranges', 'lvis_frequency', 'rank')
 ADE20K_GROUPS = dict(head=(0, 20), body=(20, 75), tail=(75, 150))
 ADE20K_FRACTIONS = tuple((end - start) / 150
                          for start, end in ADE20K_GROUPS.values())
+# Published splits a config names instead of writing its ranges.
+NAMED_GROUPS = dict(ade20k=ADE20K_GROUPS)
 
 
 def check_split(split, num_classes: int, where: str) -> dict:
@@ -247,11 +249,18 @@ def split_lvis(image_counts: Sequence[int],
     return split
 
 
-def groups_from_ranges(ranges: Mapping[str, Sequence[int]]
+def groups_from_ranges(ranges: Union[str, Mapping[str, Sequence[int]]]
                        ) -> Dict[str, List[int]]:
     """Group name -> class indices of half-open index ranges that tile
-    0..(the last end), e.g. ``ADE20K_GROUPS``: a metric's ``class_groups``.
+    0..(the last end), e.g. ``ADE20K_GROUPS``, or of the name of one of
+    ``NAMED_GROUPS`` (``'ade20k'``): a metric's ``class_groups``.
     """
+    if isinstance(ranges, str):
+        if ranges not in NAMED_GROUPS:
+            raise ValueError(f'class_groups {ranges!r} is not a known split '
+                             f'({", ".join(NAMED_GROUPS)}); give '
+                             '{name: (start, end)} index ranges instead.')
+        ranges = NAMED_GROUPS[ranges]
     ranges = {name: tuple(span) for name, span in ranges.items()}
     num_classes = max((end for _, end in ranges.values()), default=0)
     return split_by_index_ranges(num_classes, ranges)['groups']
