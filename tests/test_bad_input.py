@@ -60,8 +60,8 @@ class BadInputNet(BaseModel):
     plus a small finite loss_reg; ``kind='linear'``: loss_x = w x."""
 
     def __init__(self, kind='cls', calibrated=False, width=8, loss=None,
-                 backbone_name='backbone'):
-        super().__init__()
+                 backbone_name='backbone', init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
         self.kind = kind
         if kind == 'cls':
             setattr(self, backbone_name,
@@ -249,6 +249,64 @@ def test_tools_test_refuses_a_checkpoint_of_another_architecture(
     runner.register_hook(CheckpointMatchesModelHook())
     with pytest.raises(ValueError, match='3 shapes differ'):
         runner.load_or_resume()
+
+
+def test_testing_a_stage1_checkpoint_with_a_stage2_config(
+        tmp_path, stage1_checkpoint, caplog):
+    """tools/test.py with a stage-2 config must test a stage-2 checkpoint:
+    a stage-1 one would report stage 1 as stage 2. The stage-2 checkpoint
+    tests without the training-time advice about load_from."""
+    def tester(work_dir, checkpoint):
+        return stage2(
+            work_dir, checkpoint,
+            test_dataloader=dict(
+                dataset=dict(type='BadInputBlobs'),
+                sampler=dict(type='DefaultSampler', shuffle=False),
+                collate_fn=dict(type='default_collate'), batch_size=6),
+            test_cfg=dict(),
+            test_evaluator=dict(type='DumpResults', out_file_path=str(
+                work_dir / 'preds.pkl')))
+
+    with pytest.raises(ValueError, match='it is a stage-1 checkpoint'):
+        tester(tmp_path / 'from_stage1', stage1_checkpoint).test()
+    trained = stage2(tmp_path / 'stage2', stage1_checkpoint)
+    trained.train()
+    runner = tester(tmp_path / 'from_stage2',
+                    str(tmp_path / 'stage2' / 'epoch_2.pth'))
+    runner.logger.propagate = True  # into caplog
+    runner.test()
+    assert (tmp_path / 'from_stage2' / 'preds.pkl').is_file()
+    assert 'already holds a calibration' not in caplog.text
+
+
+def test_tools_test_refuses_nan_weights(tmp_path, stage1_checkpoint):
+    ckpt = torch.load(stage1_checkpoint, weights_only=False)
+    ckpt['state_dict']['fc.weight'][0, 0] = float('nan')
+    torch.save(ckpt, tmp_path / 'nan.pth')
+    runner = Runner(**run_cfg(tmp_path / 'work',
+                              load_from=str(tmp_path / 'nan.pth')))
+    runner.register_hook(CheckpointMatchesModelHook())
+    with pytest.raises(ValueError, match=r'NaN or inf in 1 weights, e.g. '
+                       r'fc.weight: it was saved by a run that diverged'):
+        runner.load_or_resume()
+
+
+def test_stage2_downloads_no_pretrained_weights(tmp_path, stage1_checkpoint):
+    """A stage-1 config's pretrained backbone (mmseg's open-mmlab:// or a
+    URL init_cfg) is not fetched in stage 2, where load_from replaces every
+    weight: offline the download fails (here: nothing listens on the
+    port)."""
+    url = 'http://127.0.0.1:9/resnet50_v1c.pth'
+    init_cfg = [dict(type='Pretrained', checkpoint=url),
+                dict(type='Constant', val=0, layer='Linear')]
+    runner = stage2(tmp_path, stage1_checkpoint,
+                    model=dict(init_cfg=init_cfg))
+    assert runner.model.init_cfg == [init_cfg[1]]
+    runner.train()  # no download attempted
+    stock = Runner(**run_cfg(tmp_path / 'stock', model=dict(
+        init_cfg=init_cfg[:1])))
+    with pytest.raises(Exception, match='127.0.0.1|Connection|refused'):
+        stock.train()  # what mmengine alone does
 
 
 # --------------------------------- 4. LVIS categories without images

@@ -94,7 +94,8 @@ def test_testing_crt_on_its_stage1_checkpoint_is_refused(
     report a random one."""
     runner = DisAlignRunner.from_cfg(demo_cfg('cls_crt', data, tmp_path,
                                               load_from=str(stage1)))
-    with pytest.raises(ValueError, match='re-trained classifier'):
+    with pytest.raises(ValueError, match=r'fc\.retrained\.weight.*it is a '
+                       'stage-1 checkpoint'):
         runner.test()
 
 

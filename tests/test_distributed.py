@@ -222,3 +222,32 @@ def test_a_stuck_rank_fails_the_run_and_torchrun_takes_its_workers_along(
         if torchrun.poll() is None:
             torchrun.kill()
             torchrun.wait()
+
+
+@pytest.mark.skipif(not sys.platform.startswith('linux'),
+                    reason='reads /proc; the parent-death signal is Linux')
+def test_a_worker_whose_torchrun_died_while_it_started_stops(tmp_path):
+    """torchrun killed while its workers still import: a worker calls
+    stop_with_launcher first thing, finds it was reparented and stops, and
+    a worker whose torchrun lives goes on."""
+    marker = tmp_path / 'went_on'
+    worker = (f'import sys, time; sys.path.insert(0, {str(REPO)!r}); '
+              'time.sleep(1); '
+              'from mmlt.utils.launcher import stop_with_launcher; '
+              'stop_with_launcher(); '
+              f'open({str(marker)!r}, "w").close()')
+    # a parent that starts the worker and exits at once (the killed
+    # torchrun); named torchrun, as torchrun's agent appears in /proc
+    launcher = tmp_path / 'torchrun'
+    launcher.write_text('import subprocess, sys\n'
+                        'proc = subprocess.Popen([sys.executable, "-c", '
+                        f'{worker!r}])\n'
+                        'if sys.argv[1:] == ["wait"]:\n'
+                        '    proc.wait()\n')
+    env = dict(os.environ, TORCHELASTIC_RUN_ID='test')
+    subprocess.run([sys.executable, str(launcher)], env=env, check=True)
+    time.sleep(4)
+    assert not marker.exists()  # it stopped
+    subprocess.run([sys.executable, str(launcher), 'wait'], env=env,
+                   check=True, timeout=60)
+    assert marker.exists()  # its torchrun lived: it went on

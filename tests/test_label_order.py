@@ -97,3 +97,49 @@ def test_stage2_check_refuses_another_label_order(tmp_path):
                        background=True)))
     with pytest.warns(UserWarning, match='has no category ids'):
         check_frequency_classes(model, classes, 'the LVIS set', cat_ids)
+
+
+def test_stage2_check_compares_names_when_the_ids_agree(tmp_path):
+    """The frequency file and the dataset read one json, so their ids
+    agree; but the config names the classes in id order while the json
+    lists them in reverse: the names do not name the labels."""
+    ann_file = write_lvis_json(tmp_path / 'lvis.json')
+    from_lvis_json(ann_file, count='instances').save(tmp_path / 'freq.json')
+    model = torch.nn.ModuleDict(dict(
+        loss=GRWKLLoss(frequency_file=str(tmp_path / 'freq.json'),
+                       background=True)))
+    cat_ids = [40, 17, 9, 2]  # the json's order, as mmdet labels them
+    by_id = tuple(n for _, n in sorted(CATEGORIES))  # ant, heron, moth, yak
+    with pytest.raises(ValueError, match=r"class 0: 'yak' \(file\) vs 'ant' "
+                       r'\(dataset\).*another order than the config'):
+        check_frequency_classes(model, by_id, 'the LVIS set', cat_ids)
+    # one name spelled otherwise (as 'speaker_(stero_equipment)' in the
+    # real LVIS v1 json): the same class, a warning that names it
+    respelled = ('yak', 'moth', 'heron', 'ants')
+    with pytest.warns(UserWarning, match=r"label 3: 'ant' \(file\) vs "
+                      r"'ants' \(dataset\)"):
+        check_frequency_classes(model, respelled, 'the LVIS set', cat_ids)
+
+
+def test_frequency_tool_takes_a_respelled_class_of_the_json(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    repo = Path(__file__).resolve().parents[1]
+    ann_file = write_lvis_json(tmp_path / 'lvis.json')
+    names = tmp_path / 'classes.txt'
+    names.write_text('yak\nmoth\nheron\nants\n')
+    out = subprocess.run(
+        [sys.executable, 'tools/analysis/class_frequency.py', 'lvis',
+         str(ann_file), '--classes', str(names), '-o',
+         str(tmp_path / 'freq.json')], cwd=repo, capture_output=True,
+        text=True)
+    assert out.returncode == 0, out.stderr
+    assert "[3] 'ant' (file) vs 'ants'" in out.stderr
+    names.write_text('moth\nyak\nheron\nant\n')  # out of place: an error
+    out = subprocess.run(
+        [sys.executable, 'tools/analysis/class_frequency.py', 'lvis',
+         str(ann_file), '--classes', str(names), '-o',
+         str(tmp_path / 'freq2.json')], cwd=repo, capture_output=True,
+        text=True)
+    assert out.returncode != 0 and 'class names differ' in out.stderr

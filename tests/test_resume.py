@@ -118,3 +118,27 @@ def test_rng_state_hook_restores_on_resume_only():
     torch.rand(5)
     hook.after_val_epoch(FakeRunner)
     assert torch.equal(torch.rand(1), expected)
+
+
+def test_resume_runs_no_code_from_the_checkpoint_config(data, tmp_path):
+    """mmengine saves the config as Python source in ``meta['cfg']``; a
+    checkpoint whose text runs code resumes without running it, and a
+    changed lr is still reported (from mmlt's own settings record)."""
+    config = tiny_config('cls_stage1', data, 2)
+    config_file = dump(config, tmp_path / 'stage1.py')
+    first = tmp_path / 'first'
+    train(config_file, first)
+    checkpoint = first / 'epoch_1.pth'
+    saved = torch.load(checkpoint, map_location='cpu', weights_only=False)
+    assert 'mmlt_resumed_settings' in saved['meta']
+    marker = tmp_path / 'ran'
+    saved['meta']['cfg'] = (f"_x = __import__('os').system('touch {marker}')"
+                            '\n' + saved['meta']['cfg'])
+    torch.save(saved, checkpoint)
+    lr = config.optim_wrapper.optimizer.lr
+    out = train(config_file, tmp_path / 'resumed', '--resume',
+                str(checkpoint), '--cfg-options',
+                f'optim_wrapper.optimizer.lr={lr / 2}')
+    assert not marker.exists()
+    assert f'optim_wrapper.optimizer.lr: {lr!r} -> {lr / 2!r}' in (
+        out.stdout + out.stderr)

@@ -1,5 +1,5 @@
 """LongTailIoUMetric: the group numbers against a hand computation."""
-import math
+import json
 from pathlib import Path
 
 import pytest
@@ -60,10 +60,28 @@ def test_groups_from_a_frequency_file(tmp_path):
         round((1 / 2 + 1 / 3) / 2 * 100, 2))
 
 
-def test_group_with_only_absent_classes_is_nan():
-    metrics = evaluate(
-        LongTailIoUMetric(class_groups=dict(head=(0, 3), rare=(3, 4))))
-    assert math.isnan(metrics['mIoU_rare'])
+def test_group_with_only_absent_classes_is_null_and_warned():
+    """None (JSON null, as the classification metric writes), not NaN,
+    which JSON cannot hold; the log says which group."""
+    import logging
+
+    from mmengine.logging import MMLogger
+    warned = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: warned.append(record.getMessage())
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        metrics = evaluate(
+            LongTailIoUMetric(class_groups=dict(head=(0, 3), rare=(3, 4))))
+    finally:
+        logger.removeHandler(handler)
+    assert metrics['mIoU_rare'] is None and metrics['mAcc_rare'] is None
+    assert isinstance(metrics['mIoU_head'], float)
+    # valid JSON as tools/test.py --out-item metrics writes it
+    json.dumps({k: float(v) if v is not None else v
+                for k, v in metrics.items()}, allow_nan=False)
+    assert any('the group(s) rare occurs' in m for m in warned)
 
 
 def test_groups_must_cover_every_class():

@@ -9,6 +9,11 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+# first, before the imports take seconds: a torchrun worker dies with torchrun
+from mmlt.utils.launcher import stop_with_launcher  # noqa: E402
+
+stop_with_launcher()
+
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from torch.distributed.elastic.multiprocessing.errors import (  # noqa: E402
@@ -38,15 +43,38 @@ def parse_args():
     return parse_run_args(parser)
 
 
+# what --out can be written as, by --out-item (mmengine's dump formats)
+OUT_SUFFIXES = dict(pred=('.pkl', '.pickle'),
+                    metrics=('.json', '.yaml', '.yml', '.pkl', '.pickle'))
+
+
+def check_out(args):
+    """Refuse an --out that cannot be written, or that names an input,
+    before any work: the evaluation would end by failing or by replacing
+    the checkpoint (or the config) with its results."""
+    if args.out is None:
+        return
+    suffixes = OUT_SUFFIXES[args.out_item]
+    if not args.out.endswith(suffixes):
+        raise SystemExit(f'--out {args.out}: with --out-item {args.out_item} '
+                         f'it must end in {" / ".join(suffixes)}.')
+    out = osp.realpath(args.out)
+    for name, given in (('checkpoint', args.checkpoint),
+                        ('config', args.config)):
+        if out == osp.realpath(given):
+            raise SystemExit(f'--out {args.out} is the {name} being tested; '
+                             'writing the results there would destroy it. '
+                             'Choose another --out path.')
+
+
 @record  # torchrun's summary of a failed run shows the error of each rank
 def main():
     args = parse_args()
+    check_out(args)
     cfg = load_run_config(args)
     cfg.load_from = args.checkpoint
 
     if args.out is not None and args.out_item == 'pred':
-        if not args.out.endswith(('.pkl', '.pickle')):
-            raise ValueError('--out must be a .pkl file with --out-item pred.')
         dump_results = dict(type='DumpResults', out_file_path=args.out)
         evaluator = cfg.test_evaluator
         if isinstance(evaluator, (list, tuple)):

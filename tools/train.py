@@ -10,6 +10,11 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+# first, before the imports take seconds: a torchrun worker dies with torchrun
+from mmlt.utils.launcher import stop_with_launcher  # noqa: E402
+
+stop_with_launcher()
+
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from torch.distributed.elastic.multiprocessing.errors import (  # noqa: E402
@@ -102,9 +107,9 @@ def main():
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
-    if cfg.get('resume'):
-        # the checkpoint's optimizer / scheduler state wins: say so
-        runner.register_hook(ResumedSettingsHook())
+    # records the optimizer / schedule settings in each checkpoint; on
+    # --resume, says which ones the config changed (the checkpoint's win)
+    runner.register_hook(ResumedSettingsHook())
     with explain_collective_timeouts(cfg):  # a stuck or dead rank
         runner.train()
     # a clean end for every rank: gloo's process group left to the

@@ -224,12 +224,21 @@ def load_checkpoint_file(filename,
             checkpoint. Both name the file.
     """
     filename = osp.expanduser(str(filename))
+    if osp.isdir(filename):
+        pointer = osp.join(filename, 'last_checkpoint')
+        hint = (f' (its last_checkpoint names the newest)'
+                if osp.isfile(pointer) else '')
+        raise IsADirectoryError(
+            f'checkpoint {filename} is a directory; give the checkpoint file '
+            f'in it, e.g. {osp.join(filename, "epoch_N.pth")}{hint}.')
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint {filename} can not be found.')
     try:
         with _allowed(extra_safe_globals):
-            return torch.load(
-                filename, map_location=map_location, weights_only=True)
+            return _checkpoint_dict(filename, torch.load(
+                filename, map_location=map_location, weights_only=True))
+    except CheckpointLoadError:
+        raise
     except Exception as e:  # noqa: B902 - re-raised naming the file
         error = e
     refused = _refused(error)
@@ -252,10 +261,24 @@ def load_checkpoint_file(filename,
         f'/ {UNSAFE_LOAD_ENV}): the safe reader refused it ({refused}). '
         'This runs code from the file.', stacklevel=2)
     try:
-        return torch.load(
+        loaded = torch.load(
             filename, map_location=map_location, weights_only=False)
     except Exception as e:  # noqa: B902
         raise CheckpointLoadError(_unreadable(filename, e)) from e
+    return _checkpoint_dict(filename, loaded)
+
+
+def _checkpoint_dict(filename: str, loaded):
+    """``loaded`` if it is a checkpoint (a dict: mmengine's, with
+    'state_dict', or weights by name), else CheckpointLoadError naming the
+    file and what it holds."""
+    if not isinstance(loaded, dict):
+        raise CheckpointLoadError(
+            f'checkpoint {filename} holds a {type(loaded).__name__}, not a '
+            'checkpoint (a dict with "state_dict", or weights by name); it '
+            'was not written by an mmengine run or torch.save(model.'
+            'state_dict()).')
+    return loaded
 
 
 # ------------------------------------------------- mmengine's CheckpointLoader

@@ -74,11 +74,17 @@ def write_atomically(data: bytes, filepath: Union[str, Path]) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, filepath)
-    except BaseException:
+    except BaseException as e:
         try:
             os.remove(tmp)
         except OSError:
             pass
+        if isinstance(e, OSError) and e.filename is None:
+            # a full disk's ENOSPC names no file: name it, and say that
+            # the file it would replace is intact
+            raise OSError(e.errno, f'{e.strerror} while writing {filepath} '
+                          f'({len(data)} bytes); {filepath} keeps its '
+                          'earlier content, if any', filepath) from e
         raise
     _fsync_dir(directory)
 

@@ -3,6 +3,7 @@
 No toolbox imports: ``tools/train.py`` and ``tools/test.py`` run them on any
 config, and ``DisAlignRunner`` on its own.
 """
+import json
 import os
 import os.path as osp
 from typing import Dict, List, Mapping
@@ -115,6 +116,24 @@ def check_checkpoint_matches_model(model: nn.Module, state_dict: Mapping,
     return unexpected
 
 
+def check_finite_weights(state_dict: Mapping,
+                         source: str = 'the checkpoint') -> None:
+    """Fail if a floating-point weight of ``state_dict`` holds NaN or inf:
+    the model's outputs would be meaningless (every prediction one class)
+    and the metrics would look like a bad model's, not a broken file's."""
+    import torch
+    bad = [k for k, v in state_dict.items()
+           if isinstance(v, torch.Tensor) and v.is_floating_point()
+           and not torch.isfinite(v).all()]
+    if bad:
+        raise ValueError(
+            f'{source} holds NaN or inf in {len(bad)} weights, e.g. '
+            f'{", ".join(bad[:5])}: it was saved by a run that diverged. '
+            'Test a checkpoint of that run from before it diverged, or '
+            'train again with a lower learning rate (FiniteLossHook stops a '
+            'run at its first non-finite loss).')
+
+
 def check_shapes(own: Mapping, state_dict: Mapping, source: str) -> None:
     """Fail when a weight of ``state_dict`` has another shape than the
     model's (``own``: the model's state dict)."""
@@ -188,17 +207,35 @@ def _plain(value):
     return value.to_dict() if hasattr(value, 'to_dict') else value
 
 
-def resumed_settings_changed(saved_cfg_text: str, cfg) -> List[str]:
+#: the key of mmlt's settings record in a checkpoint's ``meta``
+SETTINGS_KEY = 'mmlt_resumed_settings'
+
+
+def resumed_settings(cfg) -> str:
+    """The settings of ``RESUMED_FROM_CHECKPOINT`` of ``cfg`` as JSON text:
+    what ``ResumedSettingsHook`` stores in each checkpoint's meta and
+    compares on ``--resume``. Data only (values JSON cannot hold are
+    written as their ``repr``), so reading it back runs nothing; mmengine's
+    own ``meta['cfg']`` is config source text, which only executing it
+    would read, and mmlt never does."""
+    return json.dumps({key: _plain(cfg.get(key))
+                       for key in RESUMED_FROM_CHECKPOINT},
+                      sort_keys=True, default=repr)
+
+
+def resumed_settings_changed(saved_settings: str, cfg) -> List[str]:
     """Settings of ``RESUMED_FROM_CHECKPOINT`` that differ between the
-    interrupted run's config (as mmengine saves it in the checkpoint's
-    meta) and this one, as ``'key: old -> new'``."""
-    from mmengine.config import Config
+    interrupted run (``saved_settings``: ``resumed_settings`` of its
+    config, read from the checkpoint) and ``cfg``, as ``'key: old ->
+    new'``. Unreadable saved settings compare as nothing changed."""
     try:
-        saved = Config.fromstring(saved_cfg_text, file_format='.py')
-    except Exception:  # an unreadable old config: nothing to compare
+        saved = json.loads(saved_settings)
+    except (TypeError, ValueError, RecursionError):
         return []
+    if not isinstance(saved, dict):
+        return []
+    current = json.loads(resumed_settings(cfg))
     changes = []
     for key in RESUMED_FROM_CHECKPOINT:
-        old, new = saved.get(key), cfg.get(key)
-        changes += _diff(_plain(old), _plain(new), key)
+        changes += _diff(saved.get(key), current.get(key), key)
     return changes

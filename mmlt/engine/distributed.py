@@ -23,15 +23,12 @@ ones, the DeiT-LT teacher, the DRW switch and weights, and the G-RW class
 weights. It writes ``rank_consistency.json`` in the work dir and fails
 loudly on a mismatch.
 """
-import ctypes
 import datetime
 import hashlib
 import json
 import logging
 import os
 import os.path as osp
-import signal
-import sys
 from contextlib import contextmanager
 from typing import Optional
 
@@ -42,6 +39,8 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import MMDistributedDataParallel, is_model_wrapper
 from mmengine.registry import HOOKS, MODEL_WRAPPERS
+
+from ..utils.launcher import stop_with_launcher
 
 
 @MODEL_WRAPPERS.register_module()
@@ -64,31 +63,6 @@ class AnyDeviceDDP(MMDistributedDataParallel):
 # --cfg-options env_cfg.dist_cfg.timeout=SECONDS. 10 minutes: torch's
 # default for NCCL; torch's 30 for gloo meant half an hour of silence.
 DEFAULT_DIST_TIMEOUT = 600
-
-_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-
-
-def stop_with_launcher() -> bool:
-    """Have the kernel kill this process when its parent (torchrun's
-    agent) dies: a killed torchrun leaves no workers training on. Only
-    under torchrun (``$TORCHELASTIC_RUN_ID``) and on Linux; returns whether
-    it was set.
-
-    SIGKILL, as a stuck (stopped) worker ignores anything else; the
-    workers' checkpoints are written atomically, so nothing half-written is
-    left behind.
-    """
-    if 'TORCHELASTIC_RUN_ID' not in os.environ or \
-            not sys.platform.startswith('linux'):
-        return False
-    parent = os.getppid()
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-        return False
-    if os.getppid() != parent:  # it died while the call was made
-        os.kill(os.getpid(), signal.SIGKILL)
-    return True
-
 
 def setup_distributed(cfg, launcher: str) -> None:
     """Prepare a distributed run (``--launcher`` other than ``none``):

@@ -26,7 +26,9 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from mmengine.runner import EpochBasedTrainLoop
 
-from .checks import check_checkpoint_matches_model, resumed_settings_changed
+from .checks import (SETTINGS_KEY, check_checkpoint_matches_model,
+                     check_finite_weights,
+                     resumed_settings, resumed_settings_changed)
 
 
 def _loss_terms(outputs: Dict) -> Dict[str, torch.Tensor]:
@@ -247,14 +249,16 @@ class CheckpointMatchesModelHook(Hook):
     That is right for fine-tuning (``tools/train.py``), wrong for
     evaluation: ``tools/test.py`` registers this hook, which raises
     ``ValueError`` naming the missing / mismatched weights (DisAlign's
-    calibration keys may be missing: they start at the identity). Keys the
-    model does not have are only reported by mmengine, as before.
+    calibration keys may be missing: they start at the identity), and
+    weights that hold NaN or inf. Keys the model does not have are only
+    reported by mmengine, as before.
     """
     priority = 'VERY_HIGH'
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         state, model, filename = loaded_checkpoint(runner, checkpoint)
         check_checkpoint_matches_model(model, state, f'checkpoint {filename}')
+        check_finite_weights(state, f'checkpoint {filename}')
 
 
 @HOOKS.register_module()
@@ -266,15 +270,26 @@ class ResumedSettingsHook(Hook):
     checkpoint (learning rates, momentum buffers, ``T_max``, milestones...),
     so a changed ``lr`` or schedule in the config has no effect on the
     resumed run; the warning says which settings and that the checkpoint's
-    win.
+    win. Each checkpoint saved while the hook is registered carries those
+    settings as JSON data in ``meta['mmlt_resumed_settings']``; the config
+    text mmengine also saves there is never read (reading it would run it).
     """
     priority = 'VERY_HIGH'
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        checkpoint.setdefault('meta', {})[SETTINGS_KEY] = resumed_settings(
+            runner.cfg)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         if not getattr(runner, '_resume', False):
             return
-        saved = (checkpoint.get('meta') or {}).get('cfg')
-        if not saved:
+        saved = (checkpoint.get('meta') or {}).get(SETTINGS_KEY)
+        if not isinstance(saved, str):
+            runner.logger.info(
+                '--resume: the checkpoint records no optimizer / schedule '
+                'settings (saved before mmlt recorded them), so a change of '
+                'them in the config is not detected; the checkpoint\'s '
+                'optimizer and scheduler state win.')
             return
         changes = resumed_settings_changed(saved, runner.cfg)
         if changes:

@@ -51,7 +51,8 @@ from .checks import check_default_scope, check_shapes
 from .hooks import (CheckpointMatchesModelHook, FiniteLossHook,
                     loaded_checkpoint)
 from .resume import RNGStateHook
-from .stage2_parts import (STAGE2_PARTS, freeze_except_calibration,
+from .stage2_parts import (STAGE2_PARTS, drop_pretrained_init,
+                           freeze_except_calibration,
                            freeze_except_stage2, is_calibration_key,
                            is_stage2_key, keep_norm_layers_in_eval,
                            stage2_parts)
@@ -124,20 +125,40 @@ def _calibrated_classifiers(model: nn.Module) -> List[str]:
 
 
 class Stage1CheckpointHook(Hook):
-    """Check the checkpoint a stage-2 run starts from (``load_from``, or the
-    interrupted run's on ``--resume``) before mmengine loads it: every
-    weight but the stage-2 parts present with its shape
-    (:func:`check_stage1_state_dict`); log the stage-2 keys that keep their
-    init and the checkpoint's keys the model does not use; warn when
-    ``load_from`` already holds a calibration. ``DisAlignRunner`` registers
-    it (for val / test, ``CheckpointMatchesModelHook`` too).
+    """Check the checkpoint a stage-2 run loads before mmengine loads it:
+    every weight but the stage-2 parts present with its shape
+    (:func:`check_stage1_state_dict`).
+
+    Training (``load_from``, or the interrupted run's on ``--resume``): log
+    the stage-2 keys that keep their init and the checkpoint's keys the
+    model does not use; warn when ``load_from`` already holds a calibration.
+    Testing (``training=False``): the checkpoint must hold the stage-2 parts
+    that learn (a calibration, cRT's classifier, LWS's scales); a stage-1
+    checkpoint there would report stage 1 with an untrained calibration.
+    ``DisAlignRunner`` registers it (for val / test,
+    ``CheckpointMatchesModelHook`` too).
     """
     priority = 'VERY_HIGH'
+
+    def __init__(self, training: bool = True) -> None:
+        self.training = training
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         state, model, filename = loaded_checkpoint(runner, checkpoint)
         new_keys, unexpected = check_stage1_state_dict(
             model, state, f'checkpoint {filename}')
+        if not self.training:
+            if new_keys:
+                raise ValueError(
+                    f'checkpoint {filename} has none of the stage-2 weights '
+                    f'of this model ({len(new_keys)} keys, e.g. '
+                    f'{", ".join(new_keys[:3])}): it is a stage-1 '
+                    'checkpoint, and testing it with this stage-2 config '
+                    'would report stage 1\'s numbers with an untrained '
+                    'stage 2. Test the checkpoint the stage-2 run saved '
+                    '(its work dir\'s last_checkpoint), or this one with '
+                    'its stage-1 config.')
+            return
         calibrated = [k for k in state if is_stage2_key(k)]
         if calibrated and not getattr(runner, '_resume', False):
             # a user may mean it (calibrating further), so a warning
@@ -151,7 +172,7 @@ class Stage1CheckpointHook(Hook):
         if new_keys:
             runner.logger.info(
                 f'DisAlign stage 2: loaded {filename}; {len(new_keys)} new '
-                f'(calibration) keys keep their identity init: '
+                f'(calibration) keys keep their initial values: '
                 f'{", ".join(new_keys)}')
         if unexpected:
             runner.logger.warning(
@@ -198,6 +219,16 @@ class DisAlignRunner(Runner):
                 custom_hooks.append(hook_cls())
         super().register_hooks(with_safe_checkpoint_hook(default_hooks),
                                custom_hooks)
+
+    def build_model(self, model):
+        model = super().build_model(model)
+        dropped = drop_pretrained_init(model)
+        if dropped:
+            self.logger.info(
+                'DisAlign stage 2: every weight comes from load_from, so the '
+                'pretrained-weight init of the stage-1 config is not run (no '
+                'download): ' + '; '.join(dropped))
+        return model
 
     def wrap_model(self, model_wrapper_cfg, model):
         trainable = freeze_except_stage2(model)
@@ -260,7 +291,8 @@ class DisAlignRunner(Runner):
         # the checks of the checkpoint, between mmengine's reading and
         # loading it; to evaluate, also the model's own checkpoint (a
         # missing cRT classifier would be a random one)
-        self.register_hook(Stage1CheckpointHook())
+        self.register_hook(
+            Stage1CheckpointHook(training=not self._evaluating))
         if not self._training:
             self.register_hook(CheckpointMatchesModelHook())
         if self._training:
@@ -281,6 +313,14 @@ class DisAlignRunner(Runner):
         """Whether ``train()`` built the train loop (else: val / test)."""
         return self._train_loop is not None and not isinstance(
             self._train_loop, dict)
+
+    @property
+    def _evaluating(self) -> bool:
+        """Whether ``test()`` or ``val()`` built its loop, outside training:
+        the checkpoint loaded is the one to evaluate."""
+        built = [loop for loop in (self._test_loop, self._val_loop)
+                 if loop is not None and not isinstance(loop, dict)]
+        return bool(built) and not self._training
 
     def train(self) -> nn.Module:
         if not any(p.requires_grad for p in self._plain_model.parameters()):

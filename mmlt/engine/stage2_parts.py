@@ -86,3 +86,30 @@ def keep_norm_layers_in_eval(model: nn.Module) -> int:
     model.train = types.MethodType(_train_keeping_norm_eval, model)
     model.train(model.training)
     return sum(1 for m in model.modules() if _is_norm(m))
+
+
+def drop_pretrained_init(model: nn.Module) -> List[str]:
+    """Remove the ``Pretrained`` entries from the ``init_cfg`` of every
+    module of ``model``; return ``'module: checkpoint'`` for each.
+
+    A stage-2 (or post-hoc) model takes every weight from its stage-1
+    checkpoint (``load_from``), but mmengine runs ``init_weights()`` first,
+    which would download the ImageNet weights a stock stage-1 config names
+    (mmseg's ``pretrained='open-mmlab://resnet50_v1c'``, a backbone's
+    ``init_cfg=dict(type='Pretrained', checkpoint=URL)``): offline that
+    fails, online it is a wasted download. The other init entries stay (the
+    calibration's own initialisation runs after them).
+    """
+    dropped = []
+    for name, module in model.named_modules():
+        init_cfg = getattr(module, 'init_cfg', None)
+        entries = init_cfg if isinstance(init_cfg, list) else [init_cfg]
+        pretrained = [e for e in entries
+                      if isinstance(e, dict) and e.get('type') == 'Pretrained']
+        if not pretrained:
+            continue
+        kept = [e for e in entries if e not in pretrained]
+        module.init_cfg = (kept if isinstance(init_cfg, list) else None) or None
+        dropped += [f'{name or "model"}: {e.get("checkpoint")}'
+                    for e in pretrained]
+    return dropped

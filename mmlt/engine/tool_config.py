@@ -12,12 +12,25 @@ from .compat import apply_compat
 from .distributed import setup_distributed
 
 
+class CfgOptions(DictAction):
+    """mmengine's ``DictAction`` that names a ``key`` without ``=value``
+    instead of failing with "not enough values to unpack"."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        for item in values:
+            if '=' not in item:
+                parser.error(f'{option_string} {item}: expected key=value, '
+                             f'e.g. load_from=PATH or '
+                             f'train_cfg.max_epochs=10.')
+        super().__call__(parser, namespace, values, option_string)
+
+
 def add_run_args(parser: argparse.ArgumentParser,
                  cfg_options_help: str) -> None:
     """``--cfg-options``, ``--launcher``, ``--unsafe-load``, ``--local-rank``.
     """
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction, help=cfg_options_help)
+        '--cfg-options', nargs='+', action=CfgOptions, help=cfg_options_help)
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -35,6 +48,39 @@ def parse_run_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
     return args
 
 
+def read_config(path: str) -> Config:
+    """``Config.fromfile`` whose syntax errors name the config file (or
+    the base it inherits) and the line: mmengine reports ``<unknown>``."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config {path} does not exist.')
+    try:
+        return Config.fromfile(path)
+    except SyntaxError as e:
+        where = path if e.filename in (None, '<unknown>') else e.filename
+        if where == path and e.filename in (None, '<unknown>'):
+            where += ' (or a _base_ it inherits)'
+        raise SyntaxError(f'{where}, line {e.lineno}: {e.msg}') from None
+
+
+def check_option_types(cfg: Config, options: dict) -> None:
+    """Refuse a ``--cfg-options`` value that is text where the config holds
+    a number (``train_cfg.max_epochs=abc``): it would fail later, far from
+    the option, or not at all."""
+    for key, value in options.items():
+        node = cfg
+        try:
+            for part in key.split('.'):
+                node = node[int(part)] if isinstance(node, list) else \
+                    node[part]
+        except (KeyError, IndexError, ValueError, TypeError):
+            continue  # a new key: nothing to compare with
+        number = isinstance(node, (int, float)) and not isinstance(node, bool)
+        if number and isinstance(value, str):
+            raise ValueError(
+                f'--cfg-options {key}={value}: the config holds a number '
+                f'there ({node!r}), and {value!r} is not one.')
+
+
 def load_run_config(args: argparse.Namespace) -> Config:
     """The config of ``args.config`` with ``--cfg-options``, the launcher
     and the work dir, after the fixes every run needs (``apply_compat``)
@@ -43,9 +89,10 @@ def load_run_config(args: argparse.Namespace) -> Config:
     # checkpoint to test): weights_only with mmlt's allow-list, full
     # unpickling only with --unsafe-load / MMLT_UNSAFE_LOAD=1
     apply_compat(allow_unsafe_checkpoints=args.unsafe_load)
-    cfg = Config.fromfile(args.config)
+    cfg = read_config(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
+        check_option_types(cfg, args.cfg_options)
         cfg.merge_from_dict(args.cfg_options)
     # default_scope must be the toolbox of the mmlt adapter imported
     check_default_scope(cfg)

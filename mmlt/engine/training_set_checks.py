@@ -8,7 +8,8 @@ import numpy as np
 from torch import nn
 
 from ..core.class_counts import UsesClassCounts
-from ..core.frequency.counts import differing_class_names
+from ..core.frequency.counts import (differing_class_names,
+                                     reordered_or_respelled)
 
 
 def _unwrap(dataset):
@@ -111,7 +112,10 @@ def check_frequency_classes(model: nn.Module,
     With LVIS / COCO jsons the label order is the json's category order;
     when both the frequency file and the dataset know the category ids,
     they must agree label by label (a name check alone passes when the json
-    lists its categories in another order, and the weights are permuted).
+    lists its categories in another order, and the weights are permuted),
+    and the names too: with ids that agree, a name out of place means the
+    dataset's class names (the config's) do not name its labels; a name
+    spelled otherwise is only warned about.
     """
     if classes is None and category_ids is None:
         return
@@ -132,7 +136,9 @@ def check_frequency_classes(model: nn.Module,
                     f'in the label order of {dataset_name}: {detail}. '
                     'Compute them from the same annotation file with '
                     'tools/analysis/class_frequency.py.')
-            continue  # same ids in the same order: the same classes
+            ids_agree = True  # the labels are the same categories
+        else:
+            ids_agree = False
         if category_ids is not None and file_ids is None:
             warnings.warn(
                 f'{name}: {module.source} has no category ids, so its label '
@@ -149,10 +155,26 @@ def check_frequency_classes(model: nn.Module,
                 f'{len(classes)} classes. Compute them on this dataset with '
                 'tools/analysis/class_frequency.py.')
         diff = differing_class_names(module.classes, classes)
+        if ids_agree:
+            # The same categories label by label: a name out of place means
+            # the config's names do not name the labels (a json not in id
+            # order); one spelled otherwise is the same class.
+            diff, respelled = reordered_or_respelled(diff, module.classes,
+                                                     classes)
+            if respelled:
+                warnings.warn(
+                    f'{name}: {len(respelled)} class names of {module.source}'
+                    f' are spelled otherwise in {dataset_name} (the category '
+                    'ids agree, so they are the same classes), e.g. ' +
+                    '; '.join(f'label {i}: {a!r} (file) vs {b!r} (dataset)'
+                              for i, a, b in respelled[:3]))
         if diff:
             raise ValueError(
                 f'{name}: the class names in {module.source} differ from '
                 f'those of {dataset_name}, e.g. ' + '; '.join(
                     f'class {i}: {a!r} (file) vs {b!r} (dataset)'
                     for i, a, b in diff[:3]) + '. Compute the frequencies '
-                'on this dataset with tools/analysis/class_frequency.py.')
+                'on this dataset with tools/analysis/class_frequency.py; if '
+                'the category ids agree, the annotation file lists its '
+                'categories in another order than the config\'s class '
+                'names: give the dataset the names in the file\'s order.')

@@ -1,4 +1,5 @@
 """mIoU and mAcc overall and per head / body / tail group of classes."""
+import logging
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -17,7 +18,9 @@ class LongTailIoUMetric(IoUMetric):
     """``IoUMetric`` (its per-class table in the log included) plus, for
     each group of classes, ``mIoU_<group>`` and ``mAcc_<group>``: the mean
     over the group's classes, NaN classes (absent from the set) skipped as
-    IoUMetric skips them.
+    IoUMetric skips them. A group none of whose classes occurs in the set
+    gets None (JSON's null, as the classification metric writes; NaN is not
+    JSON) and a warning.
 
     Args:
         class_groups: ``{name: (start, end)}`` half-open class-index ranges
@@ -67,15 +70,24 @@ class LongTailIoUMetric(IoUMetric):
         areas = [sum(r) for r in zip(*results)]
         per_class = self.total_area_to_metrics(*areas, ['mIoU'],
                                                self.nan_to_num, self.beta)
-        lines = []
+        lines, empty = [], []
         for name, idx in self.groups.items():
             for key, short in (('IoU', 'mIoU'), ('Acc', 'mAcc')):
                 values = per_class[key][idx]
-                value = (np.round(np.nanmean(values) * 100, 2)
-                         if np.isfinite(values).any() else float('nan'))
+                value = None
+                if np.isfinite(values).any():
+                    value = round(float(np.nanmean(values)) * 100, 2)
                 metrics[f'{short}_{name}'] = value
+            if metrics[f'mIoU_{name}'] is None:
+                empty.append(name)
             lines.append(f'{name}: {len(idx)} classes, mIoU '
                          f'{metrics[f"mIoU_{name}"]}, mAcc '
                          f'{metrics[f"mAcc_{name}"]}')
         print_log('per group results: ' + '; '.join(lines), 'current')
+        if empty:
+            print_log(f'LongTailIoUMetric: no class of the group(s) '
+                      f'{", ".join(empty)} occurs in the evaluated set, so '
+                      'their mIoU / mAcc are None. Evaluate on a set that '
+                      'holds them, or check the class groups.', 'current',
+                      level=logging.WARNING)
         return metrics

@@ -37,6 +37,7 @@ try:
 except ImportError:  # run from a checkout without installing the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from mmlt.core.frequency.counts import check_unique_names  # noqa: E402
 from mmlt.core.frequency import (from_image_list, from_lvis_json,  # noqa: E402
                             from_segmentation_maps, split_by_count,
                             split_by_index_ranges)
@@ -104,8 +105,18 @@ def load_classes(spec):
     """Class names from a text file or a toolbox dataset's METAINFO."""
     path = Path(spec)
     if path.is_file():
-        names = [line.strip() for line in path.read_text().splitlines()]
-        return [n for n in names if n]
+        try:
+            text = path.read_text(encoding='utf-8')
+        except UnicodeDecodeError as e:
+            raise ValueError(f'--classes {spec} is not UTF-8 text '
+                             f'({e.reason} at byte {e.start}).') from None
+        names = [line.strip() for line in text.splitlines()]
+        names = [n for n in names if n]
+        check_unique_names(names, f'--classes {spec}')  # a list you wrote
+        return names
+    if path.is_dir():
+        raise ValueError(f'--classes {spec} is a directory; give a text '
+                         'file of class names, one per line.')
     match = re.fullmatch(r'(mmseg|mmdet|mmpretrain)\.(\w+)', spec)
     if not match:
         raise FileNotFoundError(
@@ -125,12 +136,35 @@ def load_classes(spec):
     return list(classes)
 
 
+def check_output_is_not_an_input(args):
+    """-o must not name a file the tool reads: writing it would replace
+    the annotations (or the class list) with the frequency JSON."""
+    out = Path(args.out).resolve()
+    inputs = [Path(args.input)] + ([Path(args.classes)] if args.classes
+                                   else [])
+    for given in inputs:
+        path = given.resolve()
+        inside = args.mode == 'seg' and given == Path(args.input) and \
+            path in out.parents  # among the label maps it reads
+        if out == path or inside:
+            where = 'is' if out == path else 'is inside'
+            raise ValueError(
+                f'-o {args.out} {where} the input {given}, which the tool '
+                'reads; write the frequency file to another path (e.g. '
+                '<name>_frequency.json beside it).')
+
+
 def run(args):
+    check_output_is_not_an_input(args)
     classes = load_classes(args.classes) if args.classes else None
     if args.mode == 'lvis':
         freq = from_lvis_json(args.input, count=args.count)
         if classes is not None:
-            freq.check_classes(classes, f'--classes {args.classes}')
+            # the labels follow the json's category ids; a name spelled
+            # otherwise (the real LVIS v1 json's 'speaker_(stero_equipment)')
+            # is warned about, a name out of place is an error
+            freq.check_classes(classes, f'--classes {args.classes}',
+                               allow_respelled=True)
         low_high_names = ('frequent', 'common', 'rare')
         split_counts = freq.counts_array('images')
     elif args.mode == 'seg':
@@ -175,7 +209,7 @@ def main(argv=None):
         lambda message, *_, **__: f'warning: {message}\n')
     try:
         run(args)
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, OSError) as e:  # FileNotFound, IsADirectory, ...
         print(f'error: {e}', file=sys.stderr)
         sys.exit(1)
 

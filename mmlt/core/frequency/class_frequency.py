@@ -2,14 +2,17 @@
 with their group split, stored as one JSON file (``FORMAT``) that configs
 point at."""
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .counts import (REGENERATE, PathLike, as_counts, differing_class_names,
-                     generic_class_names, is_whole_number)
+from .counts import (REGENERATE, PathLike, as_counts, check_unique_names,
+                     differing_class_names, generic_class_names,
+                     is_whole_number, quoted, read_json,
+                     reordered_or_respelled)
 from .splits import check_split, default_split
 
 FORMAT = 'mmlt.class_frequency/v1'
@@ -56,6 +59,7 @@ class ClassFrequency:
         self.classes = tuple(self.classes)
         if not self.classes:
             raise ValueError(f'{where}: "classes" is empty.')
+        check_unique_names(self.classes, where, strict=False)
         self.counts = as_counts(self.counts, where)
         if len(self.counts) != len(self.classes):
             raise ValueError(f'{where}: "counts" has {len(self.counts)} '
@@ -130,18 +134,10 @@ class ClassFrequency:
         """Read and validate a frequency file written by :meth:`save`."""
         path = str(path)
         where = f'frequency file {path}'
-        if not Path(path).is_file():
-            raise FileNotFoundError(
-                f'{where} does not exist; create it with '
-                'tools/analysis/class_frequency.py (see its --help).')
-        try:
-            with open(path, encoding='utf-8') as f:
-                data = json.load(f)
-        except (ValueError, RecursionError) as e:
-            # JSONDecodeError, UnicodeDecodeError, a number of > 4300 digits
-            # (ValueError), arrays nested too deep (RecursionError)
-            raise ValueError(f'{where} is not valid JSON ({e}); {REGENERATE}.'
-                             ) from None
+        data = read_json(
+            path, where, hint=f'; {REGENERATE}',
+            missing_hint='; create it with tools/analysis/class_frequency.py'
+            ' (see its --help)')
         if not isinstance(data, dict):
             raise ValueError(f'{where}: expected a JSON object at the top '
                              f'level, got {type(data).__name__}.')
@@ -245,12 +241,16 @@ class ClassFrequency:
         raise AssertionError('unreachable: the split covers every class')
 
     def check_classes(self, classes: Union[int, Sequence[str]],
-                      what: str = 'the model') -> None:
+                      what: str = 'the model',
+                      allow_respelled: bool = False) -> None:
         """Raise ValueError when ``classes`` does not match this file.
 
         ``classes`` is a class count or a sequence of class names. Names are
         compared only when this file has real names (not the generic
         'class_{i}' ones written when no names were given).
+        ``allow_respelled``: a name spelled otherwise at its position (and
+        found nowhere else) is the same class, and only warned about; a name
+        at another position is still an error (``reordered_or_respelled``).
         """
         where = self._where()
         if is_whole_number(classes):
@@ -265,9 +265,17 @@ class ClassFrequency:
         if names is None:
             return
         diff = differing_class_names(self.classes, names)
+        if allow_respelled:
+            diff, respelled = reordered_or_respelled(diff, self.classes, names)
+            if respelled:
+                warnings.warn(
+                    f'{where}: {len(respelled)} class names are spelled '
+                    f'otherwise in {what}, taken as the same classes: ' +
+                    '; '.join(f'[{i}] {quoted(a)} (file) vs {quoted(b)}'
+                              for i, a, b in respelled[:5]))
         if diff:
-            shown = '; '.join(f'[{i}] {a!r} (file) vs {b!r} ({what})'
-                              for i, a, b in diff[:5])
+            shown = '; '.join(f'[{i}] {quoted(a)} (file) vs {quoted(b)} '
+                              f'({what})' for i, a, b in diff[:5])
             more = f'; ... {len(diff) - 5} more' if len(diff) > 5 else ''
             raise ValueError(f'{where}: class names differ from {what} at '
                              f'{len(diff)} of {other} positions: {shown}'

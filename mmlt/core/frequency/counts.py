@@ -1,6 +1,10 @@
 """Helpers shared by the class-frequency data model and its readers:
-counts as whole numbers, generic class names, the readers' progress bar."""
+counts as whole numbers, generic class names, the readers' progress bar,
+reading input files with errors that name them, and quoting names from
+them in messages."""
+import json
 import math
+import warnings
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple, Union
 
@@ -38,6 +42,90 @@ def differing_class_names(file_classes: Optional[Sequence[str]],
         return []
     return [(i, a, b) for i, (a, b) in enumerate(zip(file_classes, classes))
             if a != b]
+
+
+def reordered_or_respelled(diff: Sequence[tuple], file_classes: Sequence[str],
+                           classes: Sequence[str]) -> Tuple[list, list]:
+    """Split the differences of ``differing_class_names`` into those where
+    a name of one list stands at another position in the other (the labels
+    are in another order: the names do not name them) and those where a
+    name is spelled otherwise (the real LVIS v1 json's
+    'speaker_(stero_equipment)' against mmdet's 'speaker_(stereo_equipment)':
+    the same class)."""
+    file_set, other_set = set(file_classes), set(classes)
+    reordered = [d for d in diff if d[2] in file_set or d[1] in other_set]
+    respelled = [d for d in diff if d not in reordered]
+    return reordered, respelled
+
+
+def quoted(text, limit: int = 80) -> str:
+    """``repr(text)``, cut to about ``limit`` characters: an error message
+    quotes a name from a file, and a name can be megabytes long."""
+    text = repr(text)
+    return text if len(text) <= limit else text[:limit - 5] + '...' + text[-2:]
+
+
+def check_input_file(path: PathLike, where: str,
+                     missing_hint: str = '') -> Path:
+    """``path`` as a Path; FileNotFoundError / IsADirectoryError that say
+    which, where ``where`` names the file for the user."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f'{where} is a directory; give the file '
+                                'itself.')
+    if not path.is_file():
+        raise FileNotFoundError(f'{where} does not exist{missing_hint}.')
+    return path
+
+
+def _no_duplicate_keys(pairs):
+    keys = [k for k, _ in pairs]
+    dup = sorted({k for k in keys if keys.count(k) > 1})
+    if dup:
+        raise ValueError(f'the key(s) {", ".join(quoted(k) for k in dup[:5])}'
+                         ' appear twice in one object, so one value would be '
+                         'silently dropped')
+    return dict(pairs)
+
+
+def read_json(path: PathLike, where: str, hint: str = '',
+              missing_hint: str = ''):
+    """The JSON in ``path``, as data (never run); ValueError naming
+    ``where`` for text that is not UTF-8 JSON, a key given twice in one
+    object, or nesting too deep to read (``hint`` follows the reason)."""
+    path = check_input_file(path, where, missing_hint)
+    try:
+        with open(path, encoding='utf-8') as f:
+            return json.load(f, object_pairs_hook=_no_duplicate_keys)
+    except (ValueError, RecursionError) as e:
+        # JSONDecodeError, UnicodeDecodeError, a number of > 4300 digits,
+        # a duplicate key (ValueError); arrays nested too deep
+        reason = ('nested too deeply to read' if isinstance(
+            e, RecursionError) else str(e)[:300])
+        raise ValueError(f'{where} is not valid JSON ({reason}){hint}.'
+                         ) from None
+
+
+def check_unique_names(names: Sequence[str], where: str,
+                       strict: bool = True) -> None:
+    """A class name given twice makes the name checks between files and
+    datasets, and any report by name, ambiguous: ``strict`` (a list a user
+    wrote) fails, else (a published list: ImageNet's names 'crane' and
+    'maillot' twice each) warns."""
+    first, repeated = {}, []
+    for index, name in enumerate(names):
+        if name in first:
+            repeated.append(f'{quoted(name)} (classes {first[name]} and '
+                            f'{index})')
+        first.setdefault(name, index)
+    if not repeated:
+        return
+    message = (f'{where}: {len(repeated)} class names are given twice: '
+               f'{"; ".join(repeated[:5])}')
+    if strict:
+        raise ValueError(message + '; each class needs a name of its own.')
+    warnings.warn(message + '; checks and reports by name cannot tell '
+                  'those classes apart.')
 
 
 def generic_class_names(num_classes: int) -> Tuple[str, ...]:

@@ -7,11 +7,45 @@ from typing import Optional, Sequence
 import numpy as np
 
 from .class_frequency import ClassFrequency
-from .counts import PathLike, generic_class_names
+from .counts import (PathLike, check_input_file, generic_class_names,
+                     quoted)
 from .splits import split_by_count
 
 
 _LIST_LINE = re.compile(r'^(?P<path>.+?)\s+(?P<label>\S+)\s*$')
+
+
+def read_image_list(list_file: PathLike,
+                    num_classes: Optional[int] = None):
+    """The entries (lines without their newline) of an ImageNet-LT style
+    ``path label`` list and their integer labels; blank lines skipped."""
+    where = f'image list {list_file}'
+    list_file = check_input_file(list_file, where)
+    entries, labels = [], []
+    try:
+        lines = list_file.read_text(encoding='utf-8').splitlines()
+    except UnicodeDecodeError as e:
+        raise ValueError(f'{where} is not UTF-8 text ({e.reason} at byte '
+                         f'{e.start}).') from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        match = _LIST_LINE.match(line.strip())
+        label = None
+        if match and re.fullmatch(r'\d+', match['label']):
+            label = int(match['label'])
+        if label is None:
+            raise ValueError(f'{where}, line {number}: expected '
+                             f'"path label" with an integer label >= 0, '
+                             f'got {quoted(line.strip())}.')
+        if num_classes is not None and label >= num_classes:
+            raise ValueError(f'{where}, line {number}: label {label} is '
+                             f'out of range for {num_classes} classes.')
+        entries.append(line)
+        labels.append(label)
+    if not labels:
+        raise ValueError(f'{where} has no entries.')
+    return entries, labels
 
 
 def from_image_list(list_file: PathLike,
@@ -25,34 +59,13 @@ def from_image_list(list_file: PathLike,
     few.
     """
     list_file = Path(list_file)
-    where = f'image list {list_file}'
-    if not list_file.is_file():
-        raise FileNotFoundError(f'{where} does not exist.')
     if classes is not None:
         classes = list(classes)
         if num_classes is not None and num_classes != len(classes):
             raise ValueError(f'from_image_list: {len(classes)} class names '
                              f'for num_classes={num_classes}.')
         num_classes = len(classes)
-    labels = []
-    with open(list_file, encoding='utf-8') as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            match = _LIST_LINE.match(line.strip())
-            label = None
-            if match and re.fullmatch(r'\d+', match['label']):
-                label = int(match['label'])
-            if label is None:
-                raise ValueError(f'{where}, line {number}: expected '
-                                 f'"path label" with an integer label >= 0, '
-                                 f'got {line.strip()!r}.')
-            if num_classes is not None and label >= num_classes:
-                raise ValueError(f'{where}, line {number}: label {label} is '
-                                 f'out of range for {num_classes} classes.')
-            labels.append(label)
-    if not labels:
-        raise ValueError(f'{where} has no entries.')
+    _, labels = read_image_list(list_file, num_classes)
     if num_classes is None:
         num_classes = max(labels) + 1
     counts = np.bincount(np.asarray(labels), minlength=num_classes)

@@ -1,13 +1,12 @@
 """Class frequencies of an LVIS v1 / COCO json: images or instances per
 category, in mmdet's label order."""
-import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 
 from .class_frequency import ClassFrequency
-from .counts import MANY_ANNOTATIONS, PathLike, as_counts, progress_bar
+from .counts import (MANY_ANNOTATIONS, PathLike, as_counts, progress_bar,
+                     quoted, read_json)
 from .splits import split_lvis
 
 
@@ -32,13 +31,7 @@ def from_lvis_json(path: PathLike, count: str = 'images') -> ClassFrequency:
                          f"'instances', got {count!r}.")
     path = str(path)
     where = f'annotation file {path}'
-    if not Path(path).is_file():
-        raise FileNotFoundError(f'{where} does not exist.')
-    try:
-        with open(path, encoding='utf-8') as f:
-            data = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f'{where} is not valid JSON ({e}).') from None
+    data = read_json(path, where)
     if not isinstance(data, dict):
         raise ValueError(f'{where}: expected a JSON object with "categories" '
                          f'and "annotations", got {type(data).__name__}.')
@@ -53,6 +46,10 @@ def from_lvis_json(path: PathLike, count: str = 'images') -> ClassFrequency:
         if not isinstance(cat, dict) or 'id' not in cat or 'name' not in cat:
             raise ValueError(f'{where}: categories[{i}] has no "id" / "name".')
     ids = [c['id'] for c in categories]
+    not_int = [i for i in ids if isinstance(i, bool) or not isinstance(i, int)]
+    if not_int:
+        raise ValueError(f'{where}: category ids must be integers (LVIS and '
+                         f'COCO write them so), got {quoted(not_int[0])}.')
     if len(set(ids)) != len(ids):
         dup = sorted({i for i in ids if ids.count(i) > 1})
         raise ValueError(f'{where}: duplicate category id(s) {dup[:10]}.')
@@ -73,8 +70,11 @@ def from_lvis_json(path: PathLike, count: str = 'images') -> ClassFrequency:
             raise ValueError(f'{where}: annotations[{i}] has no '
                              '"category_id" / "image_id".') from None
         if cat_id not in label_of:
+            kind = ('' if isinstance(cat_id, int) else
+                    f' (a {type(cat_id).__name__}; the ids are integers)')
             raise ValueError(f'{where}: annotations[{i}] has category_id '
-                             f'{cat_id!r}, which is not in "categories".')
+                             f'{quoted(cat_id)}{kind}, which is not in '
+                             '"categories".')
         labels[i] = label_of[cat_id]
         images_index[i] = image_number.setdefault(image_id, len(image_number))
     instances = np.bincount(labels, minlength=num_classes)

@@ -12,10 +12,15 @@ from .splits import ADE20K_FRACTIONS, split_by_rank
 
 def _read_label_map(path: Path) -> np.ndarray:
     from PIL import Image
-    with Image.open(path) as img:
-        # 'P' (palette) and 'L' give the stored indices, as mmcv's pillow
-        # backend with flag='unchanged' does.
-        arr = np.asarray(img)
+    try:
+        with Image.open(path) as img:
+            # 'P' (palette) and 'L' give the stored indices, as mmcv's
+            # pillow backend with flag='unchanged' does.
+            arr = np.asarray(img)
+    except (OSError, ValueError, SyntaxError) as e:  # PIL's decode errors
+        raise ValueError(f'label map {path} cannot be read as an image '
+                         f'({type(e).__name__}: {str(e)[:200]}); replace or '
+                         'remove the file.') from None
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[..., 0]
     if arr.ndim != 2:
