@@ -67,9 +67,9 @@ def test_the_expected_configs_exist():
             assert f'cifar_lt/resnet32_1xb128-200e_{data}-lt-ir{ratio}' in names
             assert (f'cifar_lt/resnet32_disalign_1xb128-10e_{data}-lt-ir'
                     f'{ratio}') in names
-    assert {'demo/cls_stage1', 'demo/cls_stage2', 'demo/cls_stage1_cosine',
-            'demo/cls_stage2_cosine'} <= names
-    assert len(STAGE2) == 4 + 4 + 2
+    assert {'demo/cls_stage1', 'demo/cls_stage2', 'demo/cls_stage2_paper',
+            'demo/cls_stage1_cosine', 'demo/cls_stage2_cosine'} <= names
+    assert len(STAGE2) == 4 + 4 + 3
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=name)

@@ -81,11 +81,13 @@ def test_stage2_learns_only_the_calibration(stage1, stage2):
 
 
 def test_calibrated_model_starts_from_stage1_logits(data, stage1, tmp_path):
-    """Before any stage-2 step the calibrated model predicts exactly what
-    the stage-1 model predicts."""
+    """Before any stage-2 step the calibrated model of the paper's recipe
+    (the identity start) predicts exactly what the stage-1 model predicts;
+    mmlt's recipe starts at the logit adjustment
+    (tests/test_disalign_recipe.py)."""
     runners = []
     for name, extra in (('cls_stage1', dict(load_from=str(stage1))),
-                        ('cls_stage2', dict(load_from=str(stage1)))):
+                        ('cls_stage2_paper', dict(load_from=str(stage1)))):
         cfg = demo_cfg(name, data, tmp_path / name, **extra)
         runner = (DisAlignRunner if cfg.get('runner_type') else
                   Runner).from_cfg(cfg)

@@ -25,6 +25,7 @@ from mmlt.lt_digits import LT_DIGITS_CLASSES, make_lt_digits
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 STAGE1 = osp.join(ROOT, 'configs/demo/det_stage1.py')
 STAGE2 = osp.join(ROOT, 'configs/demo/det_stage2.py')
+STAGE2_PAPER = osp.join(ROOT, 'configs/demo/det_stage2_paper.py')
 LVIS_KEYS = [f'lvis/{kind}_{ap}' for kind in ('bbox', 'segm')
              for ap in ('AP', 'APr', 'APc', 'APf')]
 
@@ -53,14 +54,17 @@ def tiny(config, data_root, work_dir, iters, cosine=False, **extra):
     ann = data_root + 'annotations/lvis_v1_val.json'
     cfg.val_evaluator.ann_file = cfg.test_evaluator.ann_file = ann
     head = cfg.model.roi_head.bbox_head
+    freq = data_root + 'lvis_v1_train_frequency.json'
     if head.loss_cls.type == 'GRWKLLoss':
-        head.loss_cls.frequency_file = data_root + 'lvis_v1_train_frequency.json'
+        head.loss_cls.frequency_file = freq
+    predictor = head.get('cls_predictor_cfg', dict(type='Linear'))
+    if predictor.get('frequency_file'):  # mmlt's recipe: the start's prior
+        predictor.frequency_file = freq
     if cosine:
-        linear = head.get('cls_predictor_cfg', dict(type='Linear'))['type']
-        head.cls_predictor_cfg = dict(type={
+        head.cls_predictor_cfg = dict(predictor, type={
             'Linear': 'CosineLinear',
             'DisAlignLinear': 'DisAlignCosineLinear'
-        }[linear])
+        }[predictor['type']])
     cfg.train_cfg.max_iters = cfg.train_cfg.val_interval = iters
     cfg.train_cfg.val_begin = iters + 1  # no validation while training
     cfg.default_hooks.checkpoint.interval = iters
@@ -101,9 +105,10 @@ def any_stage1(request):
         'stage1' if request.param == 'linear' else 'stage1_cosine')
 
 
-def stage2_cfg(data_root, work_dir, stage1, iters=3, **extra):
+def stage2_cfg(data_root, work_dir, stage1, iters=3, config=STAGE2,
+               **extra):
     _, checkpoint, cosine = stage1
-    return tiny(STAGE2, data_root, work_dir, iters, cosine=cosine,
+    return tiny(config, data_root, work_dir, iters, cosine=cosine,
                 load_from=checkpoint, **extra)
 
 
@@ -127,8 +132,11 @@ def classifier_outputs(model, batch):
 
 def test_stage2_starts_from_stage1_scores_exactly(data_root, any_stage1,
                                                   tmp_path):
+    """The paper's recipe starts at the identity; mmlt's recipe starts at
+    the logit adjustment (tests/test_disalign_recipe.py)."""
     stage1_runner = any_stage1[0]
-    runner = build_stage2(data_root, tmp_path, any_stage1)
+    runner = build_stage2(data_root, tmp_path, any_stage1,
+                          config=STAGE2_PAPER)
     runner.load_or_resume()
     batch = next(iter(runner.val_dataloader))
     logits1, results1 = classifier_outputs(stage1_runner.model, batch)
@@ -194,9 +202,14 @@ def numpy_alias_for_lvis():
 
 def test_lvis_metric_box_and_mask(data_root, stage1, tmp_path,
                                   numpy_alias_for_lvis):
-    """mmdet's LVISMetric (lvis 0.5.3) on numpy 2, bbox and segm."""
-    runner = build_stage2(data_root, tmp_path, stage1)
-    metrics = runner.test()
+    """mmdet's LVISMetric (lvis 0.5.3) on numpy 2, bbox and segm, on the
+    stage-1 model (a stage-2 config refuses a stage-1 checkpoint in test)."""
+    from mmlt.engine import safe_checkpoint_loader
+    _, checkpoint, cosine = stage1
+    runner = Runner.from_cfg(tiny(STAGE1, data_root, tmp_path, 1,
+                                  cosine=cosine, load_from=checkpoint))
+    with safe_checkpoint_loader():  # as tools/test.py reads checkpoints
+        metrics = runner.test()
     for key in LVIS_KEYS:
         assert isinstance(metrics[key], float), key
     assert metrics['lvis/bbox_AP'] >= 0 and metrics['lvis/segm_AP'] >= 0

@@ -495,3 +495,30 @@ def test_cli(tmp_path, capsys):
         tmp_path / 'lt' / 'cls' / 'lt_digits_train.txt')]
     assert Counter(labels) == dict(enumerate(exponential_profile(440, 10,
                                                                  10)))
+
+
+def test_sklearn_digits_second_source(tmp_path):
+    """The protocol's second source: scikit-learn's scans in LT-Digits'
+    classification layout, on the same profile, val / test balanced and
+    disjoint from train."""
+    from PIL import Image
+
+    from mmlt.core.reweighting import exponential_profile
+    from mmlt.lt_digits.sklearn_digits import make_lt_sklearn_digits
+    paths = make_lt_sklearn_digits(tmp_path, imbalance_ratio=20)
+    splits = {}
+    for split in ('train', 'val', 'test'):
+        lines = Path(paths[split]).read_text().splitlines()
+        splits[split] = {line.split()[0] for line in lines}
+        labels = [int(line.split()[1]) for line in lines]
+        counts = np.bincount(labels, minlength=10).tolist()
+        expected = dict(train=exponential_profile(104, 10, 20),
+                        val=[25] * 10, test=[45] * 10)[split]
+        assert counts == expected, split
+    names = [{p.rsplit('/', 1)[1] for p in s} for s in splits.values()]
+    assert not (names[0] & names[1] or names[0] & names[2]
+                or names[1] & names[2])
+    first = sorted(splits['train'])[0]
+    image = Image.open(Path(paths['root']) / first)
+    assert image.size == (28, 28) and image.mode == 'RGB'
+    assert first.split('/')[-1].startswith('sklearn_')

@@ -130,8 +130,11 @@ def disalign_task(name, title, metrics, post_hoc=(), trained=(), **extra):
     ``metrics`` (label, key in tools/test.py's metrics)."""
     runs = [train_run('stage1', f'configs/demo/{name}_stage1.py'),
             train_run('stage2', f'configs/demo/{name}_stage2.py',
+                      load_stage1(name), seeded=True),
+            train_run('stage2_paper', f'configs/demo/{name}_stage2_paper.py',
                       load_stage1(name), seeded=True)]
-    methods = [('stage 1', 'stage1', ''), ('DisAlign', 'stage2', '')]
+    methods = [('stage 1', 'stage1', ''), ('DisAlign', 'stage2', ''),
+               ('DisAlign, paper recipe', 'stage2_paper', '')]
     for label, suffix in post_hoc:
         # LT-Digits det / seg have a val split only (as LVIS and ADE20K):
         # a tau chosen on it would be chosen on the reported numbers
@@ -192,6 +195,8 @@ TASKS = {
         runs=[train_run('stage1', f'{CLS}_stage1.py'),
               train_run('disalign', f'{CLS}_stage2.py', load_stage1('cls'),
                         seeded=True),
+              train_run('disalign_paper', f'{CLS}_stage2_paper.py',
+                        load_stage1('cls'), seeded=True),
               post_hoc_run('logit_adjustment', f'{CLS}_logit-adjustment.py',
                            stage1_checkpoint('cls')),
               post_hoc_run('tau_norm', f'{CLS}_tau-norm.py',
@@ -211,6 +216,7 @@ TASKS = {
                            stage1_checkpoint('cls', '_cosine'),
                            lane='cls_cosine')],
         methods=[('stage 1', 'stage1', ''), ('DisAlign', 'disalign', ''),
+                 ('DisAlign, paper recipe', 'disalign_paper', ''),
                  ('logit adjustment', 'logit_adjustment', ''),
                  ('tau-norm', 'tau_norm', ''), ('cRT', 'crt', ''),
                  ('LWS', 'lws', ''), ('cosine stage 1', 'stage1_cosine', ''),
@@ -487,30 +493,42 @@ def run_lane(lane, seeds):
         json.dump(dict(metrics=metrics, files=files), f)
 
 
-def run_lanes(names, seeds, jobs):
-    """Every lane of tasks ``names``, ``jobs`` at a time, each a process
-    with one thread; the merged results by task."""
-    todo, running = list(lanes(names)), {}
+def run_side_by_side(commands, jobs, failed):
+    """Run ``commands`` (name -> argv, in order), ``jobs`` at a time, each a
+    process with one thread, from the repository root; on a failure stop
+    the others and exit with ``failed`` (a template of ``{name}``)."""
+    todo, running = list(commands), {}
     env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
                PYTHONUNBUFFERED='1')
     while todo or running:
-        while todo and len(running) < jobs:
-            lane = todo.pop(0)
-            cmd = [sys.executable, osp.abspath(__file__), '--lane', lane,
-                   '--seeds', *map(str, seeds)]
-            if jobs > 1:  # lanes side by side: whole lines, not in place
-                cmd.append('--lines')
-            running[lane] = subprocess.Popen(cmd, cwd=ROOT, env=env)
+        while todo and len(running) < max(1, jobs):
+            name = todo.pop(0)
+            running[name] = subprocess.Popen(commands[name], cwd=ROOT,
+                                             env=env)
         time.sleep(0.5)
-        for lane, proc in list(running.items()):
+        for name, proc in list(running.items()):
             if proc.poll() is None:
                 continue
-            del running[lane]
+            del running[name]
             if proc.returncode != 0:
                 for other in running.values():
                     other.terminate()
-                sys.exit(f'the demo stopped: its {lane} lane failed (exit '
+                sys.exit(f'{failed.format(name=name)} (exit '
                          f'{proc.returncode}); the error is above')
+
+
+def run_lanes(names, seeds, jobs):
+    """Every lane of tasks ``names``, ``jobs`` at a time, each a process
+    with one thread; the merged results by task."""
+    commands = {}
+    for lane in lanes(names):
+        cmd = [sys.executable, osp.abspath(__file__), '--lane', lane,
+               '--seeds', *map(str, seeds)]
+        if jobs > 1:  # lanes side by side: whole lines, not in place
+            cmd.append('--lines')
+        commands[lane] = cmd
+    run_side_by_side(commands, jobs,
+                     'the demo stopped: its {name} lane failed')
     results = {name: dict(metrics={}, files={}) for name in names}
     for lane, (name, _) in lanes(names).items():
         with open(osp.join(ROOT, lane_results(lane))) as f:

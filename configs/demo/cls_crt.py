@@ -1,8 +1,8 @@
-# LT-Digits classification, cRT (Kang et al., ICLR 2020): stage 2 of
-# cls_stage2.py (the frozen stage-1 network, the same schedule) with a
+# LT-Digits classification, cRT (Kang et al., ICLR 2020): the stage 2 of
+# cls_stage2_paper.py (the frozen stage-1 network, the same schedule) with a
 # re-initialised linear classifier trained alone, plain cross-entropy and
 # class-balanced sampling (a class uniformly, then one of its images).
-_base_ = ['./cls_stage2.py']
+_base_ = ['./cls_stage2_paper.py']
 
 model = dict(
     head=dict(

@@ -1,37 +1,20 @@
-# LT-Digits classification, DisAlign stage 2: the stage-1 network frozen
-# (BN statistics included), its fc kept and calibrated (per-class magnitude
-# and margin, per-image confidence) with the G-RW KL loss on the training
-# frequencies. Compared with stage 1 only the head type and loss, the
-# sampler, the runner, the schedule and load_from change.
-_base_ = ['./cls_stage1.py']
+# LT-Digits classification, DisAlign stage 2, mmlt's recipe: the paper's
+# stage 2 (cls_stage2_paper.py: the stage-1 network frozen, its fc kept and
+# calibrated by per-class magnitude and margin blended by a per-image
+# confidence) with three changes, each following from the training counts
+# rather than tuned (why and the protocol that chose it on val:
+# docs/en/disalign.md, docs/en/results.md):
+#   - the margins start at the logit adjustment's offsets, -log(prior)
+#     (start_tau=1): the optimum of a balanced target for a calibrated stage
+#     1, so stage 2 starts where post-hoc logit adjustment ends and learns
+#     the rest;
+#   - the balanced target is applied once, by the sampler: class-balanced
+#     sampling (a class uniformly, then one of its images) and rho 0 in the
+#     G-RW loss (re-weighting on top over-corrects: the many-shot group
+#     collapsed on 2 of 6 sets of the protocol);
+#   - nothing else changes: schedule, learning rate, no weight decay.
+_base_ = ['./cls_stage2_paper.py']
 
-runner_type = 'DisAlignRunner'
-load_from = 'work_dirs/demo/cls_stage1/epoch_60.pth'
-
-model = dict(
-    head=dict(
-        type='DisAlignLinearClsHead',
-        loss=dict(
-            _delete_=True,
-            type='GRWKLLoss',
-            frequency_file={{_base_.frequency_file}},
-            rho=1.5)))
-# Class-balanced sampling (a class uniformly, then one of its images) and
-# rho 1.5, chosen on LT-Digits val (seed 0, from the 60-epoch stage 1):
-# instance sampling, rho 1.0 / 1.2 / 1.5 / 2.0: top-1 90.0 / 90.3 / 90.7 /
-# 91.0; class-balanced, rho 0 / 1.0 / 1.2 / 1.5 / 2.0: 90.0 / 91.3 / 91.7 /
-# 92.3 / 92.3. The tail images of a small training set are seen a few
-# times per epoch only with instance sampling, and the calibration learns
-# from them.
+model = dict(head=dict(start_tau=1.0, loss=dict(rho=0.0)))
 train_dataloader = dict(
     sampler=dict(_delete_=True, type='ClassBalancedSampler'))
-
-# Only the calibration (alpha, beta, sigma) learns, without weight decay
-# (DisAlignRunner: one rule for every task).
-max_epochs = 10
-optim_wrapper = dict(optimizer=dict(lr=0.1, weight_decay=5e-4))
-param_scheduler = dict(
-    type='CosineAnnealingLR', T_max=max_epochs, by_epoch=True, begin=0,
-    end=max_epochs)
-train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
-default_hooks = dict(checkpoint=dict(interval=max_epochs))

@@ -1,8 +1,8 @@
-# LT-Digits detection, cRT: det_stage2.py's frozen model and schedule with a
+# LT-Digits detection, cRT: det_stage2_paper.py's frozen model and schedule with a
 # re-initialised RoI classifier (background row included) trained alone
 # with the stock cross-entropy and mmdet's class-aware sampling (a category
 # uniformly, then an image that holds it).
-_base_ = ['./det_stage2.py']
+_base_ = ['./det_stage2_paper.py']
 
 model = dict(
     roi_head=dict(

@@ -31,7 +31,7 @@ from mmpretrain.registry import MODELS
 
 from mmlt.core import CosineLinear, DisAlignCosineLinear, DisAlignLinear
 from mmlt.core.classifier_retraining import LWSLinear, RetrainedLinear
-from mmlt.core.logit_adjustment import LogitAdjustment
+from mmlt.core.logit_adjustment import LogitAdjustment, loss_prior_margin
 from mmlt.core.tau_norm import TauNormLinear
 
 
@@ -71,6 +71,10 @@ class DisAlignLinearClsHead(LinearClsHead):
 
     Args:
         confidence_std: std of the confidence layer's initial weights.
+        start_tau: start the margins at the logit adjustment with this tau
+            (``mmlt.core.prior_margin``; the prior from the loss's class
+            counts), so stage 2 starts where post-hoc logit adjustment
+            ends. None: the paper's identity start (beta = 0).
         init_cfg: None by default: stage 2 loads ``fc`` from the stage-1
             checkpoint. Any ``init_cfg`` leaves the calibration as
             configured (``DisAlignLinear.init_weights`` runs after it).
@@ -82,12 +86,15 @@ class DisAlignLinearClsHead(LinearClsHead):
                  num_classes: int,
                  in_channels: int,
                  confidence_std: float = 0.01,
+                 start_tau: Optional[float] = None,
                  init_cfg: Optional[dict] = None,
                  **kwargs):
         super().__init__(num_classes, in_channels, init_cfg=init_cfg,
                          **kwargs)
         self.fc = DisAlignLinear(
-            in_channels, num_classes, confidence_std=confidence_std)
+            in_channels, num_classes, confidence_std=confidence_std,
+            initial_margin=loss_prior_margin(self, self.loss_module,
+                                             start_tau))
 
 
 @MODELS.register_module()
@@ -101,6 +108,7 @@ class DisAlignCosineLinearClsHead(CosineLinearClsHead):
     def __init__(self,
                  *args,
                  confidence_std: float = 0.01,
+                 start_tau: Optional[float] = None,
                  init_cfg: Optional[dict] = None,
                  **kwargs):
         super().__init__(*args, init_cfg=init_cfg, **kwargs)
@@ -108,7 +116,10 @@ class DisAlignCosineLinearClsHead(CosineLinearClsHead):
         self.fc = DisAlignCosineLinear(
             cosine.in_features, cosine.out_features, cosine.bias is not None,
             cosine.scale.item(), cosine.scale.requires_grad,
-            confidence_std=confidence_std)
+            confidence_std=confidence_std,
+            initial_margin=loss_prior_margin(self, self.loss_module,
+                                             start_tau))
+
 
 
 def logit_adjusted_head(head_cls: type) -> type:

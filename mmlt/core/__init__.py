@@ -15,7 +15,8 @@ from .cosine_linear import CosineLinear
 from .distillation import hard_distillation_loss
 from .ldam import ldam_loss, ldam_margins
 from .logit_adjustment import (LogitAdjustedConv2d, LogitAdjustedCosineLinear,
-                               LogitAdjustedLinear, LogitAdjustment)
+                               LogitAdjustedLinear, LogitAdjustment,
+                               prior_margin)
 from .losses import GRWKLLoss, grw_kl_loss
 from .sam import frozen_bn_statistics, grad_norm, sam_perturb, sam_restore
 from .tau_norm import TauNormalization, TauNormLinear
@@ -28,7 +29,8 @@ __all__ = [
     'calibration_modules', 'GRWKLLoss', 'grw_kl_loss',
     'effective_number_weights', 'exponential_profile', 'grw_weights',
     'UsesClassCounts', 'LogitAdjustment', 'LogitAdjustedLinear',
-    'LogitAdjustedCosineLinear', 'LogitAdjustedConv2d', 'TauNormalization',
+    'LogitAdjustedCosineLinear', 'LogitAdjustedConv2d', 'prior_margin',
+    'TauNormalization',
     'TauNormLinear', 'LogitScaling', 'LWSLinear', 'RetrainedLinear',
     'hard_distillation_loss', 'ldam_margins', 'ldam_loss', 'grad_norm',
     'sam_perturb', 'sam_restore', 'frozen_bn_statistics'

@@ -35,7 +35,7 @@ the fused product's, equal to the stock classifier's to rounding.
 The cosine classifier that ``DisAlignCosineLinear`` calibrates is
 ``mmlt.core.cosine_linear.CosineLinear`` (also importable from here).
 """
-from typing import Callable, Iterator, Optional, Tuple
+from typing import Callable, Iterator, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -61,7 +61,11 @@ class AdaptiveCalibration(nn.Module):
             public mmseg 0.x head computes it (sigma >= 0.5). Only for
             evaluating its published checkpoints exactly
             (``tools/model_converters/disalign_mmseg0x_to_mmlt.py``); do not
-            train with it (METHODS.md: a pitfall of the public code).
+            train with it (a pitfall of the public code: sigma >= 0.5).
+        initial_margin: the margins ``beta`` to start from (C values), e.g.
+            ``mmlt.core.logit_adjustment.prior_margin``: the logit
+            adjustment's offsets, so stage 2 starts where post-hoc logit
+            adjustment ends. None (default): 0, the paper's identity start.
     """
 
     def __init__(self,
@@ -69,7 +73,8 @@ class AdaptiveCalibration(nn.Module):
                  in_channels: int,
                  num_uncalibrated: int = 0,
                  confidence_std: float = 0.01,
-                 confidence_relu: bool = False) -> None:
+                 confidence_relu: bool = False,
+                 initial_margin: Optional[Sequence[float]] = None) -> None:
         super().__init__()
         if num_classes < 1:
             raise ValueError(f'AdaptiveCalibration needs >= 1 calibrated '
@@ -82,14 +87,25 @@ class AdaptiveCalibration(nn.Module):
         self.magnitude = nn.Parameter(torch.ones(num_classes))
         self.margin = nn.Parameter(torch.zeros(num_classes))
         self.confidence = nn.Linear(in_channels, 1)
+        # not in the state dict: a function of the config, as the logit
+        # adjustment's prior
+        self.register_buffer(
+            'initial_margin',
+            None if initial_margin is None else _margins(
+                initial_margin, num_classes),
+            persistent=False)
         self.reset_parameters()
 
     @torch.no_grad()
     def reset_parameters(self) -> None:
-        """The identity calibration: alpha = 1, beta = 0, and a confidence
-        layer drawn with ``confidence_std`` (bias 0)."""
+        """The start of stage 2: alpha = 1, beta = ``initial_margin`` (0 by
+        default: the identity), and a confidence layer drawn with
+        ``confidence_std`` (bias 0, so sigma starts near 0.5)."""
         self.magnitude.fill_(1.0)
-        self.margin.zero_()
+        if self.initial_margin is None:
+            self.margin.zero_()
+        else:
+            self.margin.copy_(self.initial_margin)
         nn.init.normal_(self.confidence.weight, std=self.confidence_std)
         nn.init.zeros_(self.confidence.bias)
 
@@ -174,6 +190,15 @@ class AdaptiveCalibration(nn.Module):
         return out
 
 
+def _margins(values: Sequence[float], num_classes: int) -> Tensor:
+    margins = torch.as_tensor(values, dtype=torch.float32).flatten()
+    if margins.numel() != num_classes or not torch.isfinite(margins).all():
+        raise ValueError(f'initial_margin must be {num_classes} finite '
+                         f'numbers (one per calibrated class), got '
+                         f'{margins.numel()}: {margins.tolist()[:8]}.')
+    return margins
+
+
 def _num_calibrated(out_features: int, num_uncalibrated: int) -> int:
     if not 0 <= num_uncalibrated < out_features:
         raise ValueError(
@@ -194,11 +219,12 @@ class DisAlignLinear(nn.Linear):
                  out_features: int,
                  bias: bool = True,
                  num_uncalibrated: int = 0,
-                 confidence_std: float = 0.01) -> None:
+                 confidence_std: float = 0.01,
+                 initial_margin: Optional[Sequence[float]] = None) -> None:
         super().__init__(in_features, out_features, bias=bias)
         self.calibration = AdaptiveCalibration(
             _num_calibrated(out_features, num_uncalibrated), in_features,
-            num_uncalibrated, confidence_std)
+            num_uncalibrated, confidence_std, initial_margin=initial_margin)
 
     #: Compute the confidence in the classifier's product (module doc):
     #: None (default) in inference off a CPU when that moves fewer bytes
@@ -226,12 +252,13 @@ class DisAlignCosineLinear(CosineLinear):
                  scale: float = 20.0,
                  learnable_scale: bool = True,
                  num_uncalibrated: int = 0,
-                 confidence_std: float = 0.01) -> None:
+                 confidence_std: float = 0.01,
+                 initial_margin: Optional[Sequence[float]] = None) -> None:
         super().__init__(in_features, out_features, bias, scale,
                          learnable_scale)
         self.calibration = AdaptiveCalibration(
             _num_calibrated(out_features, num_uncalibrated), in_features,
-            num_uncalibrated, confidence_std)
+            num_uncalibrated, confidence_std, initial_margin=initial_margin)
 
     #: As ``DisAlignLinear.fuse_confidence``; None fuses in every inference
     #: off a CPU (the normalised weight is a copy anyway: the fused one
@@ -281,6 +308,7 @@ class DisAlignConv2d(nn.Conv2d):
                  num_uncalibrated: int = 0,
                  confidence_std: float = 0.01,
                  confidence_relu: bool = False,
+                 initial_margin: Optional[Sequence[float]] = None,
                  **kwargs) -> None:
         if kernel_size not in (1, (1, 1)):
             raise ValueError('DisAlignConv2d calibrates a per-pixel (1x1) '
@@ -291,7 +319,8 @@ class DisAlignConv2d(nn.Conv2d):
                              f'input channel; got groups={self.groups}.')
         self.calibration = AdaptiveCalibration(
             _num_calibrated(out_channels, num_uncalibrated), in_channels,
-            num_uncalibrated, confidence_std, confidence_relu)
+            num_uncalibrated, confidence_std, confidence_relu,
+            initial_margin)
 
     #: As ``DisAlignLinear.fuse_confidence`` (None: in inference off a CPU,
     #: one extra output channel of the 1x1 convolution).

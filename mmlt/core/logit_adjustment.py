@@ -27,6 +27,36 @@ def log_prior(counts: Tensor) -> Tensor:
     return (counts / counts.sum()).log()
 
 
+def prior_margin(counts, tau: float, confidence: float = 0.5) -> Tensor:
+    """DisAlign margins ``beta`` at which the calibration starts as post-hoc
+    logit adjustment: ``-tau * log(prior) / confidence``, centred (softmax
+    ignores a shift). The calibration adds ``sigma(x) * beta`` to the logits
+    and ``sigma`` starts at ``confidence`` (0.5: the confidence layer's
+    bias starts at 0), so the calibrated logits start at ``z - tau *
+    log(prior)`` (to the spread of ``sigma`` around 0.5). With ``tau = 1``
+    this is the minimiser of the class-balanced loss (G-RW with ``rho =
+    1``) for a stage 1 whose probabilities are calibrated (Menon et al.):
+    stage 2 then learns only what that assumption misses."""
+    if not 0 < confidence <= 1:
+        raise ValueError(f'confidence must be in (0, 1], got {confidence}.')
+    offset = -float(tau) * log_prior(torch.as_tensor(counts)) / confidence
+    return (offset - offset.mean()).float()
+
+
+def loss_prior_margin(head, loss, start_tau: Optional[float]):
+    """``prior_margin`` of the class counts of ``loss`` (the G-RW loss of a
+    DisAlign head), for ``start_tau``; None for ``start_tau=None`` (the
+    identity start)."""
+    if start_tau is None:
+        return None
+    if not isinstance(loss, UsesClassCounts):
+        raise ValueError(
+            f'{type(head).__name__}: start_tau needs the training class '
+            f'counts, which it takes from the loss; {type(loss).__name__} '
+            "has none. Use dict(type='GRWKLLoss', frequency_file=...).")
+    return prior_margin(loss.class_counts, start_tau)
+
+
 class LogitAdjustment(UsesClassCounts):
     """``z_c - tau * log(pi_c)`` for the first ``C`` logits.
 

@@ -29,6 +29,7 @@ from mmdet.registry import MODELS
 
 from mmlt.core import calibration
 from mmlt.core import classifier_retraining, logit_adjustment, tau_norm
+from mmlt.core.frequency import ClassFrequency
 
 # mmdet's fc_cls has num_classes + 1 outputs: the trailing one is background.
 BACKGROUND_LOGITS = 1
@@ -45,13 +46,40 @@ class BackgroundPassesThrough:
         super().__init__(*args, num_uncalibrated=num_uncalibrated, **kwargs)
 
 
-@MODELS.register_module()
-class DisAlignLinear(BackgroundPassesThrough, calibration.DisAlignLinear):
-    """``mmlt.core.DisAlignLinear`` whose background logit passes through."""
+class StartsFromPrior:
+    """Mixin: ``start_tau`` with the training counts (``frequency_file``, and
+    ``count_kind``, or inline ``class_counts``) starts the foreground
+    margins at the logit adjustment with that tau
+    (``mmlt.core.prior_margin``). mmdet builds the classifier without access
+    to the head's loss, so the counts are given here too (the config's
+    ``frequency_file`` variable, as the loss's)."""
+
+    def __init__(self, *args, start_tau=None, frequency_file=None,
+                 class_counts=None, count_kind=None, **kwargs) -> None:
+        margin = None
+        if start_tau is not None:
+            if (frequency_file is None) == (class_counts is None):
+                raise ValueError(
+                    f'{type(self).__name__}: start_tau needs frequency_file '
+                    '(the G-RW loss\'s) or class_counts for the prior it '
+                    'starts from.')
+            counts = class_counts
+            if frequency_file is not None:
+                counts = ClassFrequency.load(frequency_file).counts_array(
+                    count_kind)
+            margin = logit_adjustment.prior_margin(counts, start_tau)
+        super().__init__(*args, initial_margin=margin, **kwargs)
 
 
 @MODELS.register_module()
-class DisAlignCosineLinear(BackgroundPassesThrough,
+class DisAlignLinear(StartsFromPrior, BackgroundPassesThrough,
+                     calibration.DisAlignLinear):
+    """``mmlt.core.DisAlignLinear`` whose background logit passes through;
+    ``start_tau`` / ``frequency_file``: see ``StartsFromPrior``."""
+
+
+@MODELS.register_module()
+class DisAlignCosineLinear(StartsFromPrior, BackgroundPassesThrough,
                            calibration.DisAlignCosineLinear):
     """``mmlt.core.DisAlignCosineLinear`` (normalised feature and weights,
     learnable scale, init 20) whose background logit passes through."""

@@ -22,16 +22,17 @@ def lvis_frequency(image_count: int) -> str:
 
 
 def write_cls(root: Path, images: np.ndarray,
-              splits: Dict[str, Dict[int, List[int]]]) -> Dict[str, str]:
-    """ImageNet-LT layout: ``{split}/{class}/mnist_{index}.png``, the
+              splits: Dict[str, Dict[int, List[int]]],
+              source: str = 'mnist') -> Dict[str, str]:
+    """ImageNet-LT layout: ``{split}/{class}/{source}_{index}.png``, the
     ``path label`` lists ``lt_digits_{split}.txt`` and ``classes.txt``."""
     paths = dict(root=str(root))
     for split, members in splits.items():
         lines = []
         for c in range(len(LT_DIGITS_CLASSES)):
             for index in members[c]:
-                # The MNIST index in the name traces the source digit.
-                name = f'mnist_{index:04d}.png'
+                # The source's index in the name traces the digit.
+                name = f'{source}_{index:04d}.png'
                 rel = f'{split}/{LT_DIGITS_CLASSES[c]}/{name}'
                 # RGB so stock pipelines (3-channel mean/std) just work.
                 save_png(root / rel,

@@ -20,15 +20,15 @@ from mmseg.registry import MODELS
 from torch import nn
 
 from mmlt.core import DisAlignConv2d
-from mmlt.core.logit_adjustment import LogitAdjustedConv2d
+from mmlt.core.logit_adjustment import LogitAdjustedConv2d, loss_prior_margin
 
 
 def _stage2_head(head_cls: type, prefix: str,
                  make_classifier: Callable[..., nn.Module],
                  options: Tuple[str, ...], what: str) -> type:
     """Subclass a ``BaseDecodeHead`` so that ``make_classifier(stock
-    conv_seg, **options)`` replaces its ``conv_seg``; ``options`` are the
-    extra keyword arguments of the new head."""
+    conv_seg, head, **options)`` replaces its ``conv_seg``; ``options`` are
+    the extra keyword arguments of the new head."""
     if not issubclass(head_cls, BaseDecodeHead):
         raise TypeError(f'{head_cls.__name__} is not an mmseg decode head.')
 
@@ -41,7 +41,7 @@ def _stage2_head(head_cls: type, prefix: str,
             raise TypeError(
                 f'{head_cls.__name__}.conv_seg is {stock}, not the 1x1 '
                 f'convolution {prefix} replaces.')
-        self.conv_seg = make_classifier(stock, **own)
+        self.conv_seg = make_classifier(stock, self, **own)
 
     doc = (f'``{head_cls.__name__}`` with {what} of its ``conv_seg`` '
            f'(see ``mmlt.segmentation.heads``).')
@@ -49,16 +49,20 @@ def _stage2_head(head_cls: type, prefix: str,
         __init__=__init__, __doc__=doc, __module__=__name__))
 
 
-def _disalign_conv_seg(stock: nn.Conv2d, confidence_std: float = 0.01,
-                       confidence_relu: bool = False) -> DisAlignConv2d:
+def _disalign_conv_seg(stock: nn.Conv2d, head: BaseDecodeHead,
+                       confidence_std: float = 0.01,
+                       confidence_relu: bool = False,
+                       start_tau: Optional[float] = None) -> DisAlignConv2d:
     return DisAlignConv2d(
         stock.in_channels, stock.out_channels,
         bias=stock.bias is not None, confidence_std=confidence_std,
         # True only to evaluate DisAlign's published mmseg 0.x models
-        confidence_relu=confidence_relu)
+        confidence_relu=confidence_relu,
+        initial_margin=loss_prior_margin(head, head.loss_decode, start_tau))
 
 
-def _logit_adjusted_conv_seg(stock: nn.Conv2d, tau: float = 1.0,
+def _logit_adjusted_conv_seg(stock: nn.Conv2d, head: BaseDecodeHead,
+                             tau: float = 1.0,
                              frequency_file: Optional[str] = None,
                              class_counts=None,
                              count_kind: Optional[str] = None
@@ -71,9 +75,11 @@ def _logit_adjusted_conv_seg(stock: nn.Conv2d, tau: float = 1.0,
 
 def disalign_head(head_cls: type) -> type:
     """``DisAlign<Head>``: ``conv_seg`` with DisAlign's calibration; extra
-    arguments ``confidence_std``, ``confidence_relu``."""
+    arguments ``confidence_std``, ``confidence_relu`` and ``start_tau`` (the
+    margins start at the logit adjustment with that tau, the prior of the
+    G-RW loss's pixel counts; ``mmlt.core.prior_margin``)."""
     return _stage2_head(head_cls, 'DisAlign', _disalign_conv_seg,
-                        ('confidence_std', 'confidence_relu'),
+                        ('confidence_std', 'confidence_relu', 'start_tau'),
                         "DisAlign's calibration")
 
 
