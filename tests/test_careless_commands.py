@@ -94,3 +94,41 @@ def test_duplicate_class_names(tmp_path):
 def write(path, text):
     path.write_text(text)
     return path
+
+
+def test_tools_test_warns_about_stale_counts(tmp_path):
+    """A frequency file with the training set's classes but other counts
+    (the list changed after it was written): tools/test.py warns, naming
+    the file and a class; the right file gives no warning."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    from mmlt.core.frequency import ClassFrequency, from_image_list
+    from mmlt.lt_digits import LT_DIGITS_CLASSES
+    from tiny_runs import dump, tiny_cls_data, tiny_config
+    data = tiny_cls_data(tmp_path / 'lt_digits', 12)
+    cfg = tiny_config('cls_stage1', data, 1)
+    model = Runner.from_cfg(dict(cfg.to_dict(), work_dir=str(tmp_path / 'w'))
+                            ).model
+    torch.save(dict(meta={}, state_dict=model.state_dict()),
+               tmp_path / 'stage1.pth')
+    config = dump(cfg, tmp_path / 'stage1.py')
+
+    def test():
+        return run('tools/test.py', config, tmp_path / 'stage1.pth',
+                   '--work-dir', tmp_path / 'test')
+
+    out = test()
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert 'differ from the training set' not in out.stdout + out.stderr
+    counts = list(from_image_list(data / 'lt_digits_train.txt').counts)
+    counts[0] += 5  # written before the list lost five images of digit_0
+    ClassFrequency.from_counts(LT_DIGITS_CLASSES, counts, 'images').save(
+        data / 'image_frequency.json')
+    out = test()
+    assert out.returncode == 0
+    assert (f"{data / 'image_frequency.json'}: its image counts differ from "
+            "the training set's") in out.stdout + out.stderr
+    assert "'digit_0': 17 (file) vs 12 (dataset)" in out.stdout + out.stderr
+    assert Config.fromfile(str(config)).train_dataloader  # still the same

@@ -24,6 +24,8 @@ from mmlt.engine import (CheckpointMatchesModelHook,  # noqa: E402
                          teardown_distributed)
 from mmlt.engine.tool_config import (add_run_args,  # noqa: E402
                                      load_run_config, parse_run_args)
+from mmlt.engine.training_set_checks import (  # noqa: E402
+    frequency_files_in, stale_frequency_files)
 
 
 def parse_args():
@@ -67,6 +69,28 @@ def check_out(args):
                              'Choose another --out path.')
 
 
+def warn_stale_frequency_files(runner, cfg):
+    """Warn when a frequency file of the config has the training set's
+    classes but not its image counts; training refuses that, and the groups
+    would be stale here. Classification only: its training list is cheap
+    to count (an LVIS json is not, and pixel counts take a pass over every
+    label map)."""
+    if cfg.get('default_scope') != 'mmpretrain' or \
+            'train_dataloader' not in cfg or not frequency_files_in(
+                [cfg.get('model'), cfg.get('test_evaluator')]):
+        return
+    from mmengine.registry import DATASETS
+    try:
+        dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    except Exception as e:  # noqa: B902 - an unbuildable training set: say so
+        runner.logger.info(f'the frequency files were not checked against '
+                           f'the training set, which could not be built '
+                           f'here ({type(e).__name__}: {str(e)[:200]}).')
+        return
+    for message in stale_frequency_files(cfg, dataset):
+        runner.logger.warning(message)
+
+
 @record  # torchrun's summary of a failed run shows the error of each rank
 def main():
     args = parse_args()
@@ -86,6 +110,7 @@ def main():
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
+    warn_stale_frequency_files(runner, cfg)
     if not isinstance(runner, DisAlignRunner):  # it checks checkpoints itself
         # mmengine loads non-strictly and only warns: evaluating a checkpoint
         # of another model would report the metrics of random weights.

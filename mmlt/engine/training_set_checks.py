@@ -2,13 +2,14 @@
 frequency files of its long-tail losses must name the training set's
 classes, in its label order, with its counts."""
 import warnings
-from typing import Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 from torch import nn
 
 from ..core.class_counts import UsesClassCounts
-from ..core.frequency.counts import (differing_class_names,
+from ..core.frequency import ClassFrequency
+from ..core.frequency.counts import (differing_class_names, quoted,
                                      reordered_or_respelled)
 
 
@@ -178,3 +179,52 @@ def check_frequency_classes(model: nn.Module,
                 'the category ids agree, the annotation file lists its '
                 'categories in another order than the config\'s class '
                 'names: give the dataset the names in the file\'s order.')
+
+
+def frequency_files_in(node) -> List[str]:
+    """Every ``frequency_file`` named under ``node`` (a config's model or
+    evaluator), once each, in order."""
+    found = []
+    items = (node.items() if isinstance(node, dict) else
+             enumerate(node) if isinstance(node, (list, tuple)) else ())
+    for key, value in items:
+        if key == 'frequency_file' and isinstance(value, str):
+            found.append(value)
+        else:
+            found += frequency_files_in(value)
+    return list(dict.fromkeys(found))
+
+
+def stale_frequency_files(cfg, dataset) -> List[str]:
+    """For ``tools/test.py``, which builds no training set: a message for
+    each image-count frequency file of ``cfg`` whose classes are those of
+    the training set ``dataset`` but whose counts are not its counts (a
+    file of another subset, or of the list before it changed). Its groups
+    and priors would be stale; training refuses such a file, testing
+    warns."""
+    classes = (_unwrap(dataset).metainfo or {}).get('classes')
+    messages = []
+    used = [cfg.get(key) for key in ('model', 'test_evaluator')]
+    for path in frequency_files_in(used):
+        try:
+            freq = ClassFrequency.load(path)
+        except (OSError, ValueError):
+            continue  # reading it for the run reports that
+        if freq.kind != 'images' or (
+                classes is not None and tuple(classes) != freq.classes):
+            continue  # other classes: the name checks report that
+        counts = dataset_class_counts(dataset, 'images', freq.num_classes)
+        if counts is None:
+            continue
+        bad = np.flatnonzero(np.asarray(freq.counts) != counts)
+        if len(bad):
+            messages.append(
+                f'{path}: its image counts differ from the training set\'s '
+                f'({type(_unwrap(dataset)).__name__} of train_dataloader) '
+                f'for {len(bad)} classes, e.g. ' + '; '.join(
+                    f'{quoted(freq.classes[i])}: {freq.counts[i]} (file) vs '
+                    f'{int(counts[i])} (dataset)' for i in bad[:3]) +
+                '. The groups (many / medium / few) and any prior of this '
+                'evaluation come from the file; compute it again on the '
+                'training set with tools/analysis/class_frequency.py.')
+    return messages
