@@ -132,6 +132,11 @@ def configs(args, root):
             if head.loss_cls.get('type') == 'GRWKLLoss':
                 head.loss_cls.pop('frequency_file', None)
                 head.loss_cls.class_counts = counts
+            predictor = head.get('cls_predictor_cfg') or {}
+            if predictor.get('start_tau') is not None:
+                # built without DisAlignRunner, which would hand the loss's
+                # prior over: the same counts inline
+                predictor['class_counts'] = counts
     dataset = dict(
         type='LVISV1Dataset',
         data_root=root,

@@ -58,8 +58,6 @@ def tiny(config, data_root, work_dir, iters, cosine=False, **extra):
     if head.loss_cls.type == 'GRWKLLoss':
         head.loss_cls.frequency_file = freq
     predictor = head.get('cls_predictor_cfg', dict(type='Linear'))
-    if predictor.get('frequency_file'):  # mmlt's recipe: the start's prior
-        predictor.frequency_file = freq
     if cosine:
         head.cls_predictor_cfg = dict(predictor, type={
             'Linear': 'CosineLinear',

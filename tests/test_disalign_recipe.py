@@ -193,6 +193,18 @@ def test_seg_and_det_classifiers_start_from_the_prior(tmp_path):
     assert fc_cls.calibration.margin.numel() == 3
     assert torch.allclose(fc_cls.calibration.margin,
                           prior_margin(counts, 0.5))
-    with pytest.raises(ValueError, match='start_tau needs frequency_file'):
-        DET_MODELS.build(dict(type='DisAlignLinear', in_features=8,
-                              out_features=4, start_tau=1.0))
+    # as the demo config writes it: the prior from the bbox head's loss,
+    # which DisAlignRunner hands over when it builds the model
+    bbox_head = DET_MODELS.build(dict(
+        type='Shared2FCBBoxHead', in_channels=4, fc_out_channels=8,
+        roi_feat_size=2, num_classes=3,
+        cls_predictor_cfg=dict(type='DisAlignLinear', start_tau=1.0),
+        loss_cls=dict(type='GRWKLLoss', class_counts=counts, rho=1.0,
+                      background=True)))
+    with pytest.raises(ValueError, match='no class counts to start from'):
+        bbox_head.init_weights()  # not silently the identity
+    from mmlt.engine.stage2_parts import start_from_loss_prior
+    assert start_from_loss_prior(bbox_head) == ['fc_cls.calibration']
+    bbox_head.init_weights()
+    assert torch.allclose(bbox_head.fc_cls.calibration.margin,
+                          prior_margin(counts, 1.0))

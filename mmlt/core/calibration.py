@@ -94,6 +94,9 @@ class AdaptiveCalibration(nn.Module):
             None if initial_margin is None else _margins(
                 initial_margin, num_classes),
             persistent=False)
+        # the tau of a start at the logit adjustment whose prior is still to
+        # come (``start_from_prior``), else None
+        self.pending_start_tau: Optional[float] = None
         self.reset_parameters()
 
     @torch.no_grad()
@@ -101,6 +104,13 @@ class AdaptiveCalibration(nn.Module):
         """The start of stage 2: alpha = 1, beta = ``initial_margin`` (0 by
         default: the identity), and a confidence layer drawn with
         ``confidence_std`` (bias 0, so sigma starts near 0.5)."""
+        if self.pending_start_tau is not None:
+            raise ValueError(
+                f'a calibration of {self.num_classes} classes has '
+                f'start_tau={self.pending_start_tau} but no class counts to '
+                'start from: build the model with DisAlignRunner (it takes '
+                "them from the head's G-RW loss), or give the classifier "
+                'frequency_file= or class_counts=.')
         self.magnitude.fill_(1.0)
         if self.initial_margin is None:
             self.margin.zero_()
@@ -112,6 +122,17 @@ class AdaptiveCalibration(nn.Module):
     def extra_repr(self) -> str:
         return (f'num_classes={self.num_classes}, '
                 f'num_uncalibrated={self.num_uncalibrated}')
+
+    def start_from_prior(self, class_counts) -> None:
+        """Resolve ``pending_start_tau`` with the training counts: the
+        margins start at ``prior_margin(class_counts, tau)``."""
+        from .logit_adjustment import prior_margin
+        tau, self.pending_start_tau = self.pending_start_tau, None
+        self.initial_margin = _margins(prior_margin(class_counts, tau),
+                                       self.num_classes).to(
+                                           self.margin.device)
+        with torch.no_grad():  # no new draw: the random stream stays as is
+            self.margin.copy_(self.initial_margin)
 
     def score(self, feature: Tensor) -> Tensor:
         """The confidence's pre-activation ``v^T x + b``: (N, 1) for an

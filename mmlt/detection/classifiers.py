@@ -47,28 +47,25 @@ class BackgroundPassesThrough:
 
 
 class StartsFromPrior:
-    """Mixin: ``start_tau`` with the training counts (``frequency_file``, and
-    ``count_kind``, or inline ``class_counts``) starts the foreground
-    margins at the logit adjustment with that tau
-    (``mmlt.core.prior_margin``). mmdet builds the classifier without access
-    to the head's loss, so the counts are given here too (the config's
-    ``frequency_file`` variable, as the loss's)."""
+    """Mixin: ``start_tau`` starts the foreground margins at the logit
+    adjustment with that tau (``mmlt.core.prior_margin``). mmdet builds the
+    classifier without its loss, so the prior comes in one of two ways:
+    ``DisAlignRunner`` takes it from the bbox head's G-RW loss when it
+    builds the model (``start_from_loss_prior``: the config names the
+    frequency file once, in the loss), or ``frequency_file`` (and
+    ``count_kind``) / ``class_counts`` give it here."""
 
     def __init__(self, *args, start_tau=None, frequency_file=None,
                  class_counts=None, count_kind=None, **kwargs) -> None:
         margin = None
-        if start_tau is not None:
-            if (frequency_file is None) == (class_counts is None):
-                raise ValueError(
-                    f'{type(self).__name__}: start_tau needs frequency_file '
-                    '(the G-RW loss\'s) or class_counts for the prior it '
-                    'starts from.')
-            counts = class_counts
-            if frequency_file is not None:
-                counts = ClassFrequency.load(frequency_file).counts_array(
-                    count_kind)
-            margin = logit_adjustment.prior_margin(counts, start_tau)
+        if start_tau is not None and frequency_file is not None:
+            class_counts = ClassFrequency.load(frequency_file).counts_array(
+                count_kind)
+        if start_tau is not None and class_counts is not None:
+            margin = logit_adjustment.prior_margin(class_counts, start_tau)
         super().__init__(*args, initial_margin=margin, **kwargs)
+        if start_tau is not None and margin is None:
+            self.calibration.pending_start_tau = float(start_tau)
 
 
 @MODELS.register_module()

@@ -8,8 +8,11 @@ Every stage-2 classifier is a stock classifier with its stock parameter
 names plus one child that stage 2 adds (``STAGE2_PARTS``): ``calibration``
 (DisAlign's adaptive calibration, LWS's scales, the parameter-free logit
 adjustment and tau-normalisation) or ``retrained`` (cRT's new classifier).
-Before the model is wrapped (so DDP sees only trainable parameters) the
-runner
+When it builds the model the runner hands a classifier that waits for its
+prior (``start_tau`` of mmdet's calibrated classifiers) the counts of the
+G-RW loss beside it, and drops the ``Pretrained`` weight inits of the
+stage-1 config (``load_from`` replaces every weight; no download). Before
+the model is wrapped (so DDP sees only trainable parameters) it
 
 * freezes every parameter outside those children: the frozen part then
   builds no autograd graph; a model whose stage-2 parts have no parameter
@@ -22,7 +25,9 @@ and it
 * trains the calibration without weight decay (``NO_WEIGHT_DECAY_REASON``);
 * requires ``load_from`` (a stage-1 checkpoint), fails if the checkpoint
   lacks a weight the model needs besides the calibration (e.g. the
-  classifier) or has another shape, and logs the keys that were new;
+  classifier) or has another shape, and logs the keys that were new; to
+  test, it requires the stage-2 weights (a stage-1 checkpoint would report
+  stage 1);
 * checks that the G-RW losses' frequency files name the training set's
   classes;
 * adds ``FiniteLossHook`` (stop on a NaN / inf loss, never save NaN
@@ -52,6 +57,7 @@ from .hooks import (CheckpointMatchesModelHook, FiniteLossHook,
                     loaded_checkpoint)
 from .resume import RNGStateHook
 from .stage2_parts import (STAGE2_PARTS, drop_pretrained_init,
+                           start_from_loss_prior,
                            freeze_except_calibration,
                            freeze_except_stage2, is_calibration_key,
                            is_stage2_key, keep_norm_layers_in_eval,
@@ -222,6 +228,12 @@ class DisAlignRunner(Runner):
 
     def build_model(self, model):
         model = super().build_model(model)
+        started = start_from_loss_prior(model)
+        if started:
+            self.logger.info(
+                'DisAlign stage 2: the margins of ' + ', '.join(started) +
+                ' start at the logit adjustment of their G-RW loss\'s '
+                'prior (start_tau).')
         dropped = drop_pretrained_init(model)
         if dropped:
             self.logger.info(

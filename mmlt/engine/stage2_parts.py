@@ -113,3 +113,35 @@ def drop_pretrained_init(model: nn.Module) -> List[str]:
         dropped += [f'{name or "model"}: {e.get("checkpoint")}'
                     for e in pretrained]
     return dropped
+
+
+def start_from_loss_prior(model: nn.Module) -> List[str]:
+    """Resolve every calibration of ``model`` that waits for its prior
+    (``pending_start_tau``: mmdet's classifiers, built without their loss)
+    with the class counts of the G-RW loss of the module that holds it
+    (mmdet's bbox head: ``loss_cls``); return the calibrations' names.
+    Fails naming the calibration when no such loss is found."""
+    from ..core import AdaptiveCalibration
+    from ..core.class_counts import UsesClassCounts
+    started = []
+    for name, module in model.named_modules():
+        if not (isinstance(module, AdaptiveCalibration)
+                and module.pending_start_tau is not None):
+            continue
+        owner = None
+        parts = name.split('.')
+        for depth in range(len(parts) - 1, -1, -1):  # nearest first
+            holder = model.get_submodule('.'.join(parts[:depth]))
+            losses = [m for m in holder.children()
+                      if isinstance(m, UsesClassCounts)]
+            if losses:
+                owner = losses[0]
+                break
+        if owner is None:
+            raise ValueError(
+                f'{name}: start_tau={module.pending_start_tau} takes the '
+                'prior from the G-RW loss beside the classifier, and there '
+                'is none; give the classifier frequency_file= instead.')
+        module.start_from_prior(owner.class_counts)
+        started.append(name)
+    return started
