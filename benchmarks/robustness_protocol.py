@@ -128,17 +128,50 @@ def set_config(name, config):
 
 
 def run_set(name, methods, seeds, fresh):
-    """Every method on one set, in this process; results to a file."""
+    """Every method on one set, in this process; results to a file. A run
+    finished earlier with the same config and options is not run again
+    (``--fresh`` runs everything)."""
     import demo  # tools/demo.py: runs the tools in this process
     work = f'{WORK}/{name}'
     results = {}
+
+    def current(run, config, options=(), stage1=None):
+        """Whether ``run`` finished with this config, these options and
+        this stage-1 checkpoint (its path and time); if not, its earlier
+        outputs are removed, so that they are made again (a changed config
+        or stage 1 is never reported with old numbers)."""
+        run_dir = osp.join(ROOT, work, run)
+        stamp = osp.join(run_dir, 'protocol_run.txt')
+        with open(osp.join(ROOT, config)) as f:
+            wanted = f.read() + '\n# options: ' + ' '.join(options)
+        if stage1 is not None:
+            wanted += (f'\n# stage 1: {stage1} '
+                       f'{osp.getmtime(osp.join(ROOT, stage1))}')
+        if not fresh and osp.exists(stamp):
+            with open(stamp) as f:
+                if f.read() == wanted:
+                    return True
+        if osp.isdir(run_dir):
+            for entry in os.listdir(run_dir):
+                if entry.endswith(('_metrics.json', 'tau_on_val.json')) or \
+                        entry in ('last_checkpoint', 'protocol_run.txt'):
+                    os.remove(osp.join(run_dir, entry))
+        os.makedirs(run_dir, exist_ok=True)
+        with open(stamp + '.new', 'w') as f:
+            f.write(wanted)
+        return False
+
+    def finish(run):
+        """Mark ``run`` as done with the config ``current`` saw."""
+        stamp = osp.join(ROOT, work, run, 'protocol_run.txt')
+        os.replace(stamp + '.new', stamp)
 
     def evaluate(run, config, checkpoint, options=()):
         """tools/test.py on val, then on test; both metrics files."""
         out = {}
         for split in ('val', 'test'):
             path = f'{work}/{run}/{split}_metrics.json'
-            if fresh or not osp.exists(path):
+            if not osp.exists(path):
                 opts = [*options, 'test_dataloader.dataset.ann_file='
                         f'lt_digits_{split}.txt']
                 demo.tool('test.py', [config, checkpoint, '--work-dir',
@@ -151,13 +184,14 @@ def run_set(name, methods, seeds, fresh):
             out[split] = {k: metrics.get(f'lt/{k}') for k in METRICS}
         return out
 
-    def train(run, config, options):
+    def train(run, config, options, stage1=None):
         run_dir = f'{work}/{run}'
-        if fresh or not osp.exists(f'{run_dir}/last_checkpoint'):
+        if not current(run, config, options, stage1):
             args = [config, '--work-dir', run_dir, '--overwrite']
             if options:
                 args += ['--cfg-options', *options]
             demo.tool('train.py', args, f'{run_dir}/train.log')
+            finish(run)
         return demo.last_checkpoint(run_dir)
 
     configs = {m: set_config(name, METHODS[m][1]) for m in methods}
@@ -166,11 +200,17 @@ def run_set(name, methods, seeds, fresh):
         start = time.time()
         _, _, how = METHODS[method]
         config = configs[method]
-        if how in ('train', 'post_hoc'):  # stage 1 itself, or tau as set
+        if how == 'train':  # stage 1 itself: trained above
+            runs = [evaluate(method, config, stage1)]
+        elif how == 'post_hoc':  # tau as set
+            if not current(method, config, stage1=stage1):
+                finish(method)
             runs = [evaluate(method, config, stage1)]
         elif how == 'choose_tau':
             sweep = f'{work}/{method}/tau_on_val.json'
-            if fresh or not osp.exists(sweep):
+            if not current(method, config, stage1=stage1):
+                finish(method)
+            if not osp.exists(sweep):
                 demo.tool('analysis/choose_tau.py',
                           [config, stage1, '--work-dir', f'{work}/{method}',
                            '--out', sweep],
@@ -185,7 +225,8 @@ def run_set(name, methods, seeds, fresh):
             for seed in seeds:
                 run = f'{method}_seed{seed}'
                 checkpoint = train(run, config, [
-                    f'load_from={stage1}', f'randomness.seed={seed}'])
+                    f'load_from={stage1}', f'randomness.seed={seed}'],
+                                   stage1)
                 runs.append(evaluate(run, config, checkpoint))
         results[method] = runs
         print(f'[{name}] {method}: done in {time.time() - start:.0f} s',
