@@ -26,8 +26,8 @@ seeds), the target check of DisAlign per set, and one summary row per
 method: its mean rank over the sets and its worst gap to the best method
 of a set. Writes them to ``work_dirs/protocol/tables.txt`` and every
 number to ``work_dirs/protocol/results.json``. Sets run side by side
-(``--jobs``), one thread each; a finished run is not run again unless
-``--fresh``.
+(``--jobs``), one thread each; a run that finished with the same config,
+options and stage-1 checkpoint is not run again unless ``--fresh``.
 """
 import argparse
 import json
