@@ -75,9 +75,10 @@ def warn_stale_frequency_files(runner, cfg):
     would be stale here. Classification only: its training list is cheap
     to count (an LVIS json is not, and pixel counts take a pass over every
     label map)."""
+    # the files this run reads: the model's and the test evaluator's
+    paths = frequency_files_in([cfg.get('model'), cfg.get('test_evaluator')])
     if cfg.get('default_scope') != 'mmpretrain' or \
-            'train_dataloader' not in cfg or not frequency_files_in(
-                [cfg.get('model'), cfg.get('test_evaluator')]):
+            'train_dataloader' not in cfg or not paths:
         return
     from mmengine.registry import DATASETS
     try:
@@ -87,7 +88,7 @@ def warn_stale_frequency_files(runner, cfg):
                            f'the training set, which could not be built '
                            f'here ({type(e).__name__}: {str(e)[:200]}).')
         return
-    for message in stale_frequency_files(cfg, dataset):
+    for message in stale_frequency_files(paths, dataset):
         runner.logger.warning(message)
 
 

@@ -20,7 +20,7 @@ from mmpretrain.datasets import CIFAR10, CIFAR100, CustomDataset
 from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
 from mmpretrain.registry import DATASETS
 
-from mmlt.core.frequency.counts import check_unique_names
+from mmlt.core.frequency.counts import check_unique_names, read_class_names
 from mmlt.core.reweighting import exponential_profile
 
 
@@ -31,20 +31,6 @@ class _ClassCounts:
         """Images per class (int64, one entry per class of the metainfo)."""
         classes = self.metainfo.get('classes') or ()
         return np.bincount(self.get_gt_labels(), minlength=len(classes))
-
-
-def read_class_names(path: str) -> List[str]:
-    """The class names of a text file, one per line (blank lines skipped);
-    errors name the file."""
-    from mmlt.core.frequency.counts import check_input_file
-    where = f'class-name file {path}'
-    check_input_file(path, where)
-    try:
-        text = open(path, encoding='utf-8').read()
-    except UnicodeDecodeError as e:
-        raise ValueError(f'{where} is not UTF-8 text ({e.reason} at byte '
-                         f'{e.start}).') from None
-    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 @DATASETS.register_module()
@@ -77,9 +63,7 @@ class LongTailListDataset(_ClassCounts, CustomDataset):
                              '"path label" list.')
         self.num_classes = num_classes
         if isinstance(classes, str):  # a file of names, read naming it
-            where = f'class-name file {classes}'
-            classes = read_class_names(classes)
-            check_unique_names(classes, where)
+            classes = read_class_names(classes, f'class-name file {classes}')
         super().__init__(ann_file=ann_file, classes=classes, **kwargs)
 
     def load_data_list(self) -> List[dict]:

@@ -121,7 +121,6 @@ class DisAlignCosineLinearClsHead(CosineLinearClsHead):
                                              start_tau))
 
 
-
 def logit_adjusted_head(head_cls: type) -> type:
     """``LogitAdjusted<Head>``: any mmpretrain ``ClsHead`` whose class scores
     (the output of its ``forward``, which ``predict`` and ``loss`` read)

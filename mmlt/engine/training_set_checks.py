@@ -195,17 +195,16 @@ def frequency_files_in(node) -> List[str]:
     return list(dict.fromkeys(found))
 
 
-def stale_frequency_files(cfg, dataset) -> List[str]:
+def stale_frequency_files(paths: Sequence[str], dataset) -> List[str]:
     """For ``tools/test.py``, which builds no training set: a message for
-    each image-count frequency file of ``cfg`` whose classes are those of
+    each image-count frequency file of ``paths`` whose classes are those of
     the training set ``dataset`` but whose counts are not its counts (a
     file of another subset, or of the list before it changed). Its groups
     and priors would be stale; training refuses such a file, testing
     warns."""
     classes = (_unwrap(dataset).metainfo or {}).get('classes')
     messages = []
-    used = [cfg.get(key) for key in ('model', 'test_evaluator')]
-    for path in frequency_files_in(used):
+    for path in paths:
         try:
             freq = ClassFrequency.load(path)
         except (OSError, ValueError):

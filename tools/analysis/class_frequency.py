@@ -37,7 +37,7 @@ try:
 except ImportError:  # run from a checkout without installing the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from mmlt.core.frequency.counts import check_unique_names  # noqa: E402
+from mmlt.core.frequency.counts import read_class_names  # noqa: E402
 from mmlt.core.frequency import (from_image_list, from_lvis_json,  # noqa: E402
                             from_segmentation_maps, split_by_count,
                             split_by_index_ranges)
@@ -105,15 +105,7 @@ def load_classes(spec):
     """Class names from a text file or a toolbox dataset's METAINFO."""
     path = Path(spec)
     if path.is_file():
-        try:
-            text = path.read_text(encoding='utf-8')
-        except UnicodeDecodeError as e:
-            raise ValueError(f'--classes {spec} is not UTF-8 text '
-                             f'({e.reason} at byte {e.start}).') from None
-        names = [line.strip() for line in text.splitlines()]
-        names = [n for n in names if n]
-        check_unique_names(names, f'--classes {spec}')  # a list you wrote
-        return names
+        return read_class_names(path, f'--classes {spec}')
     if path.is_dir():
         raise ValueError(f'--classes {spec} is a directory; give a text '
                          'file of class names, one per line.')

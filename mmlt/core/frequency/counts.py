@@ -78,6 +78,27 @@ def check_input_file(path: PathLike, where: str,
     return path
 
 
+def read_text(path: PathLike, where: str) -> str:
+    """The UTF-8 text of ``path``; errors name ``where`` (missing, a
+    directory, not UTF-8)."""
+    path = check_input_file(path, where)
+    try:
+        return path.read_text(encoding='utf-8')
+    except UnicodeDecodeError as e:
+        raise ValueError(f'{where} is not UTF-8 text ({e.reason} at byte '
+                         f'{e.start}).') from None
+
+
+def read_class_names(path: PathLike, where: str) -> List[str]:
+    """The class names of a text file, one per line (blank lines and the
+    lines' surrounding spaces dropped); a name given twice is an error: a
+    list someone wrote."""
+    names = [line.strip() for line in read_text(path, where).splitlines()]
+    names = [n for n in names if n]
+    check_unique_names(names, where)
+    return names
+
+
 def _no_duplicate_keys(pairs):
     keys = [k for k, _ in pairs]
     dup = sorted({k for k in keys if keys.count(k) > 1})

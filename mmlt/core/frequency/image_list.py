@@ -7,8 +7,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from .class_frequency import ClassFrequency
-from .counts import (PathLike, check_input_file, generic_class_names,
-                     quoted)
+from .counts import PathLike, generic_class_names, quoted, read_text
 from .splits import split_by_count
 
 
@@ -20,13 +19,8 @@ def read_image_list(list_file: PathLike,
     """The entries (lines without their newline) of an ImageNet-LT style
     ``path label`` list and their integer labels; blank lines skipped."""
     where = f'image list {list_file}'
-    list_file = check_input_file(list_file, where)
+    lines = read_text(list_file, where).splitlines()
     entries, labels = [], []
-    try:
-        lines = list_file.read_text(encoding='utf-8').splitlines()
-    except UnicodeDecodeError as e:
-        raise ValueError(f'{where} is not UTF-8 text ({e.reason} at byte '
-                         f'{e.start}).') from None
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
