@@ -51,6 +51,19 @@ def dataset_class_counts(dataset, kind: str,
     return counts
 
 
+def count_mismatch(names: Sequence[str], file_counts,
+                   counts) -> Optional[str]:
+    """``'N classes, e.g. 'a': 30 (file) vs 16 (dataset); ...'`` where a
+    frequency file's counts differ from a dataset's, else None."""
+    file_counts = np.asarray(file_counts)
+    bad = np.flatnonzero(file_counts != counts)
+    if not len(bad):
+        return None
+    return f'{len(bad)} classes, e.g. ' + '; '.join(
+        f'{quoted(names[i])}: {int(file_counts[i])} (file) vs '
+        f'{int(counts[i])} (dataset)' for i in bad[:5])
+
+
 def check_frequency_counts(model: nn.Module, dataset,
                            dataset_name: str = 'the training set') -> None:
     """Compare each G-RW loss's class counts with the training set's own.
@@ -68,18 +81,15 @@ def check_frequency_counts(model: nn.Module, dataset,
                                       module.num_classes)
         if counts is None:
             continue
-        file_counts = np.asarray(module.class_counts)
-        bad = np.flatnonzero(file_counts != counts)
-        if not len(bad):
-            continue
         names = module.classes or [f'class_{i}' for i in
                                    range(module.num_classes)]
+        mismatch = count_mismatch(names, module.class_counts, counts)
+        if mismatch is None:
+            continue
         message = (
             f'{name}: the {module.count_kind} counts of {module.source} '
-            f'disagree with {dataset_name} for {len(bad)} classes, e.g. ' +
-            '; '.join(f'{names[i]!r}: {int(file_counts[i])} (file) vs '
-                      f'{int(counts[i])} (dataset)' for i in bad[:5]) +
-            '. Compute the frequencies on this training set with '
+            f'disagree with {dataset_name} for {mismatch}. Compute the '
+            'frequencies on this training set with '
             'tools/analysis/class_frequency.py.')
         if strict:
             raise ValueError(message)
@@ -215,15 +225,13 @@ def stale_frequency_files(paths: Sequence[str], dataset) -> List[str]:
         counts = dataset_class_counts(dataset, 'images', freq.num_classes)
         if counts is None:
             continue
-        bad = np.flatnonzero(np.asarray(freq.counts) != counts)
-        if len(bad):
+        mismatch = count_mismatch(freq.classes, freq.counts, counts)
+        if mismatch is not None:
             messages.append(
                 f'{path}: its image counts differ from the training set\'s '
                 f'({type(_unwrap(dataset)).__name__} of train_dataloader) '
-                f'for {len(bad)} classes, e.g. ' + '; '.join(
-                    f'{quoted(freq.classes[i])}: {freq.counts[i]} (file) vs '
-                    f'{int(counts[i])} (dataset)' for i in bad[:3]) +
-                '. The groups (many / medium / few) and any prior of this '
-                'evaluation come from the file; compute it again on the '
-                'training set with tools/analysis/class_frequency.py.')
+                f'for {mismatch}. The groups (many / medium / few) and any '
+                'prior of this evaluation come from the file; compute it '
+                'again on the training set with '
+                'tools/analysis/class_frequency.py.')
     return messages
