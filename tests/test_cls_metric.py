@@ -34,6 +34,7 @@ def samples(pairs, key='pred_score', num_classes=6, second=None):
 
 
 def evaluate(pairs=SAMPLES, classes=CLASSES, sample_kw=None, **metric):
+    metric.setdefault('classwise', True)
     evaluator = Evaluator(
         dict(type='LongTailAccuracy', _scope_='mmpretrain', **metric))
     evaluator.dataset_meta = dict(classes=classes)
@@ -119,7 +120,8 @@ def test_one_metric_per_head_with_prefixes():
     fields, each with its own prefix."""
     evaluator = Evaluator([
         dict(type='LongTailAccuracy', _scope_='mmpretrain',
-             class_counts=COUNTS, pred_key='cls_score', prefix='lt_cls'),
+             class_counts=COUNTS, pred_key='cls_score', prefix='lt_cls',
+             classwise=True),
         dict(type='LongTailAccuracy', _scope_='mmpretrain',
              class_counts=COUNTS, pred_key='dist_score', prefix='lt_dist',
              classwise=False),
@@ -147,3 +149,65 @@ def test_configuration_errors():
         evaluate(classes=CLASSES + ('extra', ), class_counts=COUNTS)
     with pytest.raises(KeyError, match='cls_score'):
         evaluate(class_counts=COUNTS, pred_key='cls_score')
+
+
+def probability_samples(rows):
+    """(true class, probabilities) -> data samples."""
+    return [{'pred_score': torch.tensor(p), 'gt_label': torch.tensor([gt])}
+            for gt, p in rows]
+
+
+def evaluate_rows(rows, classes=('a', 'b'), **metric):
+    evaluator = Evaluator(
+        dict(type='LongTailAccuracy', _scope_='mmpretrain',
+             class_groups=dict(many=(0, 1), few=(1, 2)), **metric))
+    evaluator.dataset_meta = dict(classes=classes)
+    evaluator.process(probability_samples(rows))
+    return evaluator.evaluate(len(rows))
+
+
+def test_expected_calibration_error_by_hand(tmp_path):
+    # four samples, each alone in one of 15 bins: |accuracy - confidence|
+    # = |1 - .9|, |0 - .8|, |1 - .7|, |0 - .6|
+    rows = [(0, [0.9, 0.1]), (1, [0.8, 0.2]), (1, [0.3, 0.7]),
+            (0, [0.4, 0.6])]
+    m = evaluate_rows(rows, ece_bins=15, per_class_dir=str(tmp_path))
+    assert m['lt/ece'] == pytest.approx(100 * (0.1 + 0.8 + 0.3 + 0.6) / 4)
+    assert m['lt/ece_many'] == pytest.approx(100 * (0.1 + 0.6) / 2)  # class 0
+    assert m['lt/ece_few'] == pytest.approx(100 * (0.8 + 0.3) / 2)
+    bins = json.loads((tmp_path / 'reliability_lt.json').read_text())
+    assert sum(bins['count']) == 4
+    assert bins['ece'] == pytest.approx(m['lt/ece'])
+
+
+def test_label_shifted_test_sets_by_hand():
+    # class 0 always right, class 1 always wrong, 10 samples each; at
+    # imbalance 5 forward keeps 10 of class 0 and 10 / 5 = 2 of class 1
+    rows = [(0, [0.9, 0.1])] * 10 + [(1, [0.9, 0.1])] * 10
+    m = evaluate_rows(rows, label_shift=dict(imbalance=(5, )))
+    assert m['lt/forward5_top1'] == pytest.approx(100 * 10 / 12)
+    assert m['lt/backward5_top1'] == pytest.approx(100 * 2 / 12)
+    assert m['lt/top1'] == 50
+    assert 'lt/forward5_top1_prior' not in m
+    # the test prior moves the posterior: backward (2 of class 0, 10 of
+    # class 1), .6 * 2/12 < .4 * 10/12, so every sample is called class 1
+    rows = [(0, [0.6, 0.4])] * 10 + [(1, [0.6, 0.4])] * 10
+    m = evaluate_rows(rows, label_shift=dict(imbalance=(5, ), adjust=True))
+    assert m['lt/backward5_top1'] == pytest.approx(100 * 2 / 12)
+    assert m['lt/backward5_top1_prior'] == pytest.approx(100 * 10 / 12)
+    assert m['lt/forward5_top1_prior'] == pytest.approx(100 * 10 / 12)
+    with pytest.raises(ValueError, match='label_shift takes imbalance'):
+        evaluate_rows(rows, label_shift=dict(ratio=5))
+
+
+def test_per_class_file(tmp_path):
+    from mmlt.core.per_class import read_per_class
+    rows = [(0, [0.9, 0.1])] * 3 + [(1, [0.9, 0.1]), (1, [0.2, 0.8])]
+    evaluate_rows(rows, per_class_results=True, per_class_dir=str(tmp_path))
+    found = read_per_class(tmp_path / 'per_class_lt.json')
+    assert found['task'] == 'classification'
+    assert [(r['name'], r['group'], r['top1'], r['test_samples'])
+            for r in found['classes']] == [('a', 'many', 100.0, 3),
+                                           ('b', 'few', 50.0, 2)]
+    assert (tmp_path / 'per_class_lt.csv').read_text().splitlines()[0] == \
+        'id,name,train_count,group,top1,test_samples'

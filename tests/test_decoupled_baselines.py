@@ -192,3 +192,17 @@ def test_ade20k_logit_adjustment_config_fits_the_stock_fcn():
                          dict(type='FCNHead'))
     adjusted = MODELS.build(head)
     adjusted.load_state_dict(stock.state_dict(), strict=True)
+
+
+def test_logit_adjustment_to_a_known_test_prior():
+    """z - tau * log(pi) + tau * log(t): a test set whose prior is the
+    reverse of training's turns equal logits towards the rare class."""
+    from mmlt.core.logit_adjustment import LogitAdjustment
+    zeros = torch.zeros(1, 2)
+    balanced = LogitAdjustment(class_counts=[9, 1])(zeros)
+    shifted = LogitAdjustment(class_counts=[9, 1], target_prior=[1, 9])(zeros)
+    assert torch.allclose(balanced, -torch.tensor([[0.9, 0.1]]).log())
+    assert torch.allclose(shifted, torch.tensor(
+        [[math.log(0.1 / 0.9), math.log(0.9 / 0.1)]]))
+    with pytest.raises(ValueError, match='one value >= 0 per class'):
+        LogitAdjustment(class_counts=[9, 1], target_prior=[1, 2, 3])

@@ -78,7 +78,8 @@ def build(cfg):
 def test_lvis_config_builds(name):
     cfg = load(name)
     assert cfg.default_scope == 'mmdet'
-    assert cfg.val_evaluator.type == 'LVISMetric'
+    # the stage-2 and post-hoc configs: LVISMetric with the per-category file
+    assert cfg.val_evaluator.type in ('LVISMetric', 'LongTailLVISMetric')
     assert cfg.val_evaluator.metric == ['bbox', 'segm']
     assert cfg.test_dataloader.dataset.ann_file == \
         'annotations/lvis_v1_val.json'
@@ -189,7 +190,7 @@ def test_demo_configs():
     assert stage2.model.roi_head.bbox_head.loss_cls.frequency_file == \
         stage1.frequency_file
     for cfg in (stage1, stage2):
-        assert cfg.test_evaluator.type == 'LVISMetric'
+        assert cfg.test_evaluator.type == 'LongTailLVISMetric'
         assert cfg.train_dataloader.dataset.type == 'LVISV1Dataset'
         assert cfg.train_dataloader.dataset.metainfo.classes == \
             tuple(f'digit_{i}' for i in range(10))

@@ -87,15 +87,32 @@ def det_frequency():
     return out, ['lvis', f'{DATA}/det/annotations/lvis_v1_train.json', '-o', out]
 
 
-def plot_cls(metrics_files):
-    """Per-class accuracy against training frequency, one line per method
-    (the first seed of the trained ones)."""
-    out = f'{WORK}/cls_accuracy.png'
-    tool('analysis/plot_class_accuracy.py',
-         ['accuracy', *metrics_files.values(), '--labels', *metrics_files,
-          '--frequency', f'{DATA}/cls/image_frequency.json', '-o', out],
-         f'{WORK}/cls_plot.log')
-    print(f'[cls] per-class accuracy plot: {out}')
+def per_class_file(metrics_file, name):
+    """The per-class file (``per_class_<name>.json``) that the test run of
+    ``metrics_file`` wrote next to its log."""
+    import glob
+    found = sorted(glob.glob(osp.join(ROOT, osp.dirname(metrics_file), '*',
+                                      f'per_class_{name}.json')),
+                   key=osp.getmtime)
+    if not found:
+        raise FileNotFoundError(f'no per_class_{name}.json next to the test '
+                                f'log of {metrics_file}')
+    return found[-1]
+
+
+def plot_per_class(task, name, metric):
+    """The task's per-class ``metric`` against training frequency, one
+    line per method (the first seed of the trained ones)."""
+
+    def plot(metrics_files):
+        out = f'{WORK}/{task}_per_class_{metric}.png'
+        files = [per_class_file(f, name) for f in metrics_files.values()]
+        tool('analysis/plot_per_class.py',
+             [*files, '--labels', *metrics_files, '--metric', metric, '-o',
+              out], f'{WORK}/{task}_plot.log')
+        print(f'[{task}] per-class {metric} plot: {out}')
+
+    return plot
 
 
 def load_stage1(name, variant=''):
@@ -155,6 +172,17 @@ def deit_teacher():
             f'{last_checkpoint(f"{WORK}/deit_teacher")}']
 
 
+# the shifted test priors of the classification tables
+SHIFTS = [('forward', 50), ('forward', 10), ('forward', 5), ('uniform', 1),
+          ('backward', 5), ('backward', 10), ('backward', 50)]
+
+
+def shifted_key(direction, ratio, suffix=''):
+    """LongTailAccuracy's key of a shifted test set (the balanced one for
+    ratio 1)."""
+    return 'lt/top1' if ratio == 1 else f'lt/{direction}{ratio}_top1{suffix}'
+
+
 # Each task: its runs (train_run / post_hoc_run), the frequency file its
 # losses read, and its table: one row per method (label, run, metric
 # prefix), one column per metric (label, key after the prefix).
@@ -167,6 +195,7 @@ TASKS = {
         ' (head: background, body: digits 0-4, tail: digits 5-9)',
         frequency=seg_frequency,
         post_hoc=[('logit adjustment (tau 1)', 'logit-adjustment')],
+        after=plot_per_class('seg', 'seg', 'IoU'),
         metrics=[('mIoU', 'mIoU'), ('mAcc', 'mAcc'),
                  ('IoU head', 'mIoU_head'), ('IoU body', 'mIoU_body'),
                  ('IoU tail', 'mIoU_tail'), ('Acc head', 'mAcc_head'),
@@ -180,6 +209,7 @@ TASKS = {
         post_hoc=[('logit adjustment (tau 1)', 'logit-adjustment'),
                   ('tau-norm (tau 1)', 'tau-norm')],
         trained=[('cRT', 'crt')],
+        after=plot_per_class('det', 'det', 'bbox_AP'),
         # LVIS's rare / common / frequent split by train images per
         # category: 1-10 / 11-100 / > 100
         metrics=[(f'{kind} {ap}', f'lvis/{key}_{ap}')
@@ -223,7 +253,23 @@ TASKS = {
                  ('DisAlign* (cosine)', 'disalign_cosine', ''),
                  ('cosine + logit adj.', 'logit_adjustment_cosine', '')],
         frequency=cls_frequency,
-        after=plot_cls,
+        after=plot_per_class('cls', 'lt', 'top1'),
+        # the same runs under other test label priors and their calibration
+        more_tables=[
+            ('Classification under label shift: top-1 % on the LT-Digits '
+             'test set re-sampled to a long-tailed prior (SADE\'s test-'
+             'agnostic protocol; forward: the training order, backward: '
+             'reversed; imbalance 50 / 10 / 5; 1: the balanced test set)',
+             [(f'{d} {r}', shifted_key(d, r)) for d, r in SHIFTS]),
+            ('The same, with the test prior added to each model\'s '
+             'log-probabilities (post-hoc logit adjustment to the test prior '
+             'for a model that targets the balanced distribution)',
+             [(f'{d} {r}', shifted_key(d, r, '_prior'))
+              for d, r in SHIFTS]),
+            ('Calibration: expected calibration error % (15 bins, as MiSLAS),'
+             ' LT-Digits test, overall and of the samples of each group',
+             [('ECE', 'lt/ece'), ('many', 'lt/ece_many'),
+              ('medium', 'lt/ece_medium'), ('few', 'lt/ece_few')])],
         metrics=[('top-1', 'lt/top1'), ('many', 'lt/many'),
                  ('medium', 'lt/medium'), ('few', 'lt/few')]),
     'deit':
@@ -538,18 +584,26 @@ def run_lanes(names, seeds, jobs):
     return results
 
 
-def table(task, metrics):
-    """The task's table as text: mean (+- std over seeds) per method."""
+def tables(task, metrics):
+    """The task's tables as text: its own and its ``more_tables``."""
+    return '\n\n'.join(
+        table(task, title, columns, metrics) for title, columns in
+        [(task['title'], task['metrics']), *task.get('more_tables', [])])
+
+
+def table(task, title, columns, metrics):
+    """A table of the task's methods as text: mean (+- std over seeds)
+    of each of ``columns`` (label, metric key)."""
     scale = task.get('scale', 1)
     width = max(len(label) for label, _, _ in task['methods']) + 2
     seeded = any(len(metrics[run]) > 1 for _, run, _ in task['methods'])
     cell = 15 if seeded else 10
-    lines = [task['title'],
+    lines = [title,
              f'  {"method":<{width}}' + ''.join(
-                 f'{label:>{cell}}' for label, _ in task['metrics'])]
+                 f'{label:>{cell}}' for label, _ in columns)]
     for label, run, prefix in task['methods']:
         row = f'  {label:<{width}}'
-        for _, key in task['metrics']:
+        for _, key in columns:
             values = np.array([m[prefix + key] for m in metrics[run]],
                               dtype=float) * scale
             text = f'{values.mean():.2f}'
@@ -624,12 +678,12 @@ def main():
             files = results[name]['files']
             TASKS[name]['after']({label: files[run] for label, run, _ in
                                   TASKS[name]['methods']})
-    tables = [table(TASKS[name], results[name]['metrics'])
-              for name in args.tasks]
-    print('\n' + '\n\n'.join(tables))
+    texts = [tables(TASKS[name], results[name]['metrics'])
+             for name in args.tasks]
+    print('\n' + '\n\n'.join(texts))
     if args.out:
         with open(args.out, 'w') as f:
-            f.write('\n\n'.join(tables) + '\n')
+            f.write('\n\n'.join(texts) + '\n')
 
 
 if __name__ == '__main__':

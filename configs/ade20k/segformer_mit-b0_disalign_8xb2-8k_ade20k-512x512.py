@@ -41,6 +41,9 @@ default_hooks = dict(
 val_evaluator = dict(
     _delete_=True,
     type='LongTailIoUMetric',
+    # the training pixel counts of the per-class results file
+    frequency_file=frequency_file,
+    per_class_results=True,
     iou_metrics=['mIoU'],
     class_groups='ade20k')  # head 0-19, body 20-74, tail 75-149
 test_evaluator = val_evaluator

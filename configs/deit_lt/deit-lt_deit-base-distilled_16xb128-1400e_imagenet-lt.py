@@ -70,11 +70,11 @@ test_dataloader = dict(
         split='test',
         pipeline=_base_.test_pipeline))
 val_evaluator = [
-    dict(type='LongTailAccuracy', frequency_file=frequency_file,
+    dict(type='LongTailAccuracy', per_class_results=True, frequency_file=frequency_file,
          pred_key='cls_score', prefix='lt_cls'),
-    dict(type='LongTailAccuracy', frequency_file=frequency_file,
+    dict(type='LongTailAccuracy', per_class_results=True, frequency_file=frequency_file,
          pred_key='dist_score', prefix='lt_dist'),
-    dict(type='LongTailAccuracy', frequency_file=frequency_file,
+    dict(type='LongTailAccuracy', per_class_results=True, frequency_file=frequency_file,
          pred_key='pred_score', prefix='lt_avg'),
 ]
 test_evaluator = val_evaluator

@@ -102,11 +102,11 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 # one test run, three heads: lt_cls/*, lt_dist/*, lt_avg/*
 val_evaluator = [
-    dict(type='LongTailAccuracy', class_groups=class_groups,
+    dict(type='LongTailAccuracy', per_class_results=True, class_groups=class_groups,
          pred_key='cls_score', prefix='lt_cls'),
-    dict(type='LongTailAccuracy', class_groups=class_groups,
+    dict(type='LongTailAccuracy', per_class_results=True, class_groups=class_groups,
          pred_key='dist_score', prefix='lt_dist'),
-    dict(type='LongTailAccuracy', class_groups=class_groups,
+    dict(type='LongTailAccuracy', per_class_results=True, class_groups=class_groups,
          pred_key='pred_score', prefix='lt_avg'),
 ]
 test_evaluator = val_evaluator

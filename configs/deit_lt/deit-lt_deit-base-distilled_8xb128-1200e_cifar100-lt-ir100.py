@@ -21,11 +21,11 @@ train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
 val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
 test_dataloader = val_dataloader
 val_evaluator = [
-    dict(type='LongTailAccuracy', class_groups=class_groups,
+    dict(type='LongTailAccuracy', per_class_results=True, class_groups=class_groups,
          pred_key='cls_score', prefix='lt_cls'),
-    dict(type='LongTailAccuracy', class_groups=class_groups,
+    dict(type='LongTailAccuracy', per_class_results=True, class_groups=class_groups,
          pred_key='dist_score', prefix='lt_dist'),
-    dict(type='LongTailAccuracy', class_groups=class_groups,
+    dict(type='LongTailAccuracy', per_class_results=True, class_groups=class_groups,
          pred_key='pred_score', prefix='lt_avg'),
 ]
 test_evaluator = val_evaluator

@@ -67,7 +67,8 @@ val_dataloader = dict(
         split='test',  # balanced
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='LongTailAccuracy', class_groups=class_groups)
+val_evaluator = dict(type='LongTailAccuracy', class_groups=class_groups,
+                     per_class_results=True)
 test_evaluator = val_evaluator
 
 optim_wrapper = dict(

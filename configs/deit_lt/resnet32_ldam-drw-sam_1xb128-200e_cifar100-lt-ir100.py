@@ -21,5 +21,6 @@ train_dataloader = dict(
         imbalance_ratio=imbalance_ratio))
 val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='LongTailAccuracy', class_groups=class_groups)
+val_evaluator = dict(type='LongTailAccuracy', class_groups=class_groups,
+                     per_class_results=True)
 test_evaluator = val_evaluator

@@ -76,7 +76,7 @@ test_dataloader = dict(
         type=dataset_type, data_root=data_root, split='test',
         pipeline=test_pipeline))
 val_evaluator = dict(type='LongTailAccuracy', frequency_file=frequency_file,
-                     topk=(1, 5))
+                     topk=(1, 5), per_class_results=True)
 test_evaluator = val_evaluator
 
 optim_wrapper = dict(

@@ -38,10 +38,10 @@ custom_hooks = [dict(type='DRWHook', start_epoch=drw_epoch),
 # one test run, three heads: lt_cls/*, lt_dist/*, lt_avg/*
 val_evaluator = [
     dict(type='LongTailAccuracy', frequency_file={{_base_.frequency_file}},
-         pred_key='cls_score', prefix='lt_cls'),
+         pred_key='cls_score', prefix='lt_cls', per_class_results=True),
     dict(type='LongTailAccuracy', frequency_file={{_base_.frequency_file}},
-         pred_key='dist_score', prefix='lt_dist'),
+         pred_key='dist_score', prefix='lt_dist', per_class_results=True),
     dict(type='LongTailAccuracy', frequency_file={{_base_.frequency_file}},
-         pred_key='pred_score', prefix='lt_avg'),
+         pred_key='pred_score', prefix='lt_avg', per_class_results=True),
 ]
 test_evaluator = val_evaluator

@@ -110,10 +110,12 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
+# mmdet's LVISMetric plus the per-category file (per_class_det.csv / .json)
 val_evaluator = dict(
-    type='LVISMetric',
+    type='LongTailLVISMetric',
     ann_file=data_root + 'annotations/lvis_v1_val.json',
-    metric=['bbox', 'segm'])
+    metric=['bbox', 'segm'],
+    per_class_results=True)
 test_evaluator = val_evaluator
 
 max_iters = 400

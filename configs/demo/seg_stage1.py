@@ -85,7 +85,8 @@ test_dataloader = val_dataloader
 val_evaluator = dict(
     type='LongTailIoUMetric',
     iou_metrics=['mIoU'],
-    frequency_file=frequency_file)
+    frequency_file=frequency_file,
+    per_class_results=True)  # per_class_seg.csv / .json next to the log
 test_evaluator = val_evaluator
 
 optim_wrapper = dict(

@@ -24,5 +24,6 @@ test_dataloader = dict(
 # top-1 / top-5 overall, top-1 for many (> 100 train images) / medium /
 # few (< 20) classes, and per class.
 val_evaluator = dict(
-    type='LongTailAccuracy', frequency_file=frequency_file, topk=(1, 5))
+    type='LongTailAccuracy', frequency_file=frequency_file, topk=(1, 5),
+    per_class_results=True)
 test_evaluator = val_evaluator

@@ -80,3 +80,7 @@ param_scheduler = [
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters))
 log_processor = dict(by_epoch=False)
+# mmdet's LVISMetric plus every category's box / mask AP in
+# per_class_det.csv / .json next to the log
+val_evaluator = dict(type='LongTailLVISMetric', per_class_results=True)
+test_evaluator = val_evaluator

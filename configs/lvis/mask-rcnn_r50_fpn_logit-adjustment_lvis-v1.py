@@ -19,3 +19,7 @@ model = dict(
             cls_predictor_cfg=dict(
                 type='LogitAdjustedLinear', frequency_file=frequency_file,
                 tau=1.0))))
+# mmdet's LVISMetric plus every category's box / mask AP in
+# per_class_det.csv / .json next to the log
+val_evaluator = dict(type='LongTailLVISMetric', per_class_results=True)
+test_evaluator = val_evaluator

@@ -128,15 +128,18 @@ def logit_adjusted_head(head_cls: type) -> type:
     (``mmlt.core.LogitAdjustment``, as the head's ``calibration``). Extra
     arguments: ``tau`` (1: Menon et al.'s default; choose it on val with
     ``tools/analysis/choose_tau.py``), ``frequency_file`` / ``class_counts``
-    and ``count_kind`` (the training prior). A stock checkpoint loads as it
-    is: the prior is a function of the config."""
+    and ``count_kind`` (the training prior), ``target_prior`` (the test
+    set's label prior when it is known and not uniform). A stock checkpoint
+    loads as it is: the prior is a function of the config."""
 
     def __init__(self, *args, tau: float = 1.0,
                  frequency_file: Optional[str] = None, class_counts=None,
-                 count_kind: Optional[str] = None, **kwargs):
+                 count_kind: Optional[str] = None, target_prior=None,
+                 **kwargs):
         head_cls.__init__(self, *args, **kwargs)
         self.calibration = LogitAdjustment(tau, class_counts, frequency_file,
-                                           count_kind)
+                                           count_kind,
+                                           target_prior=target_prior)
 
     def forward(self, feats):
         return self.calibration(head_cls.forward(self, feats))

@@ -7,8 +7,35 @@ prefix ``lt``::
     lt/top5                 when ``topk`` holds 5 (any k in ``topk``)
     lt/many, lt/medium, lt/few
                             mean per-class top-1 accuracy of each group (%)
-    lt/top1_classwise       top-1 accuracy of every class (%, None for a
-                            class with no sample), for plots
+    lt/top1_classwise       with ``classwise=True``: top-1 accuracy of
+                            every class (%, None for a class with no
+                            sample); a long list in every log line, so
+                            off by default
+
+Two further evaluations, each turned on by its option:
+
+* ``ece_bins=15``: expected calibration error (%, MiSLAS's 15 equal-width
+  bins, ``mmlt.core.calibration_error``) overall as ``lt/ece`` and per
+  group as ``lt/ece_<group>``; the reliability diagram's bins go to
+  ``reliability_<prefix>.json`` next to the run's log
+  (``tools/analysis/plot_reliability.py``). The scores must be
+  probabilities (mmpretrain's heads predict softmax scores).
+* ``label_shift=dict(imbalance=(5, 10, 50))``: the test-agnostic protocol
+  (SADE, NeurIPS 2022, ``mmlt.core.label_shift``): top-1 on the balanced
+  test set re-sampled to a forward and a backward long-tailed prior of each
+  imbalance, ``lt/forward10_top1``, ``lt/backward10_top1``, ...; the same
+  subset for a seed (``seed``, 0) and ``directions`` (both by default).
+  Classes are ranked by training count when the counts are known. With
+  ``adjust=True`` also ``lt/forward10_top1_prior``, ...: top-1 after adding
+  the log of the subset's label prior to the log-probabilities, i.e. the
+  posterior of a model that targets the balanced distribution moved to the
+  test prior (for a logit-adjusted model: logit adjustment with the test
+  prior as ``target_prior``, tau 1).
+
+``per_class_results=True`` writes every class's top-1 (recall), test
+samples, training count and group to ``per_class_<prefix>.csv`` / ``.json``
+next to the run's log (``mmlt.engine.per_class_output``), for
+``tools/analysis/plot_per_class.py``.
 
 Group accuracies are the mean of the per-class accuracies in the group (the
 OLTR / decoupling ``shot_acc``; on balanced test sets the same as pooling the
@@ -37,6 +64,13 @@ from mmpretrain.registry import METRICS
 
 from mmlt.core.frequency import (ClassFrequency, groups_from_ranges,
                                  split_by_count)
+from mmlt.core.calibration_error import (calibration_per_group,
+                                         reliability_bins, write_reliability)
+from mmlt.core.label_shift import (DIRECTIONS, resample_to_prior,
+                                   shifted_prior)
+from mmlt.core.per_class import per_class_rows
+from mmlt.engine.per_class_output import (run_output_path,
+                                          write_per_class_results)
 
 
 def long_tail_accuracy(pred_labels, gt_labels, groups: Dict[str, Sequence[int]],
@@ -95,7 +129,12 @@ class LongTailAccuracy(BaseMetric):
             few_threshold training images.
         topk: overall top-k accuracies to report (groups are top-1).
         pred_key: the data-sample field with the class scores.
-        classwise: report ``top1_classwise``.
+        classwise: report ``top1_classwise`` among the metrics.
+        per_class_results: write the per-class file (see module doc).
+        per_class_dir: where to write it instead of the run's log dir.
+        ece_bins: report the expected calibration error with this many
+            bins (see module doc).
+        label_shift: evaluate on shifted test priors (see module doc).
         collect_device, prefix: as ``BaseMetric``; prefix defaults to 'lt'.
     """
     default_prefix: Optional[str] = 'lt'
@@ -110,7 +149,11 @@ class LongTailAccuracy(BaseMetric):
                  few_threshold: int = 20,
                  topk: Union[int, Sequence[int]] = (1, ),
                  pred_key: str = 'pred_score',
-                 classwise: bool = True,
+                 classwise: bool = False,
+                 per_class_results: bool = False,
+                 per_class_dir: Optional[str] = None,
+                 ece_bins: Optional[int] = None,
+                 label_shift: Optional[dict] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -150,6 +193,20 @@ class LongTailAccuracy(BaseMetric):
         self.topk = (topk, ) if isinstance(topk, int) else tuple(topk)
         self.pred_key = pred_key
         self.classwise = classwise
+        self.per_class_results = per_class_results
+        self.per_class_dir = per_class_dir
+        self.counts = None if counts is None else list(counts)
+        self.ece_bins = ece_bins
+        self.label_shift = None
+        if label_shift is not None:
+            unknown = set(label_shift) - {'imbalance', 'directions', 'seed',
+                                          'adjust'}
+            if unknown or 'imbalance' not in label_shift:
+                raise ValueError(
+                    f'LongTailAccuracy: label_shift takes imbalance (e.g. '
+                    f'(5, 10, 50)), directions and seed; got {label_shift}.')
+            self.label_shift = {'directions': DIRECTIONS, 'seed': 0,
+                                'adjust': False, **label_shift}
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         k = max(self.topk)
@@ -160,9 +217,12 @@ class LongTailAccuracy(BaseMetric):
                                f'{sorted(sample)}.')
             score = torch.as_tensor(sample[self.pred_key]).flatten()
             top = score.topk(min(k, score.numel())).indices
-            self.results.append(
-                dict(gt=int(torch.as_tensor(sample['gt_label']).flatten()[0]),
-                     top=top.cpu().numpy()))
+            result = dict(
+                gt=int(torch.as_tensor(sample['gt_label']).flatten()[0]),
+                top=top.cpu().numpy())
+            if self.ece_bins or (self.label_shift or {}).get('adjust'):
+                result['probs'] = score.float().cpu().numpy()
+            self.results.append(result)
 
     def _check_classes(self) -> None:
         classes = (self.dataset_meta or {}).get('classes')
@@ -191,6 +251,15 @@ class LongTailAccuracy(BaseMetric):
         averaged = metrics.pop('group_classes')
         if self.classwise:
             metrics['top1_classwise'] = classwise
+        if self.per_class_results:
+            self._write_per_class(classwise, gt)
+        if self.ece_bins:
+            metrics.update(self._calibration(results, gt))
+        if self.label_shift:
+            pred = np.asarray([t[0] for t in top])
+            probs = (np.stack([r['probs'] for r in results])
+                     if self.label_shift['adjust'] else None)
+            metrics.update(self._shifted(pred, gt, probs))
         for name, members in self.groups.items():
             missing = sorted(set(members) - set(averaged[name]))
             if not missing:
@@ -202,9 +271,54 @@ class LongTailAccuracy(BaseMetric):
                 f'classes {missing} of group {name!r}; {what}.', 'current',
                 logging.WARNING)
         print_log(
-            'long-tail top-1 per group: ' + '; '.join(
+            f'{self.prefix} top-1 per group: ' + '; '.join(
                 f'{name} ({len(averaged[name])} of {len(idx)} classes) '
                 f'{metrics[name]:.2f}' if metrics[name] is not None else
                 f'{name} (no sample)' for name, idx in self.groups.items()),
             'current')
         return metrics
+
+    def _write_per_class(self, top1: List[Optional[float]],
+                         gt: np.ndarray) -> None:
+        classes = (self.dataset_meta or {}).get('classes') or [
+            str(c) for c in range(self.num_classes)]
+        rows = per_class_rows(
+            list(classes),
+            dict(top1=top1,
+                 test_samples=np.bincount(gt, minlength=self.num_classes)),
+            train_counts=self.counts, groups=self.groups)
+        write_per_class_results(self.prefix, rows, 'classification',
+                                ['top1', 'test_samples'], self.per_class_dir)
+
+    def _calibration(self, results: List[dict],
+                     gt: np.ndarray) -> Dict[str, Optional[float]]:
+        probs = np.stack([r['probs'] for r in results])
+        found = calibration_per_group(probs, gt, self.groups, self.ece_bins)
+        path = run_output_path(f'reliability_{self.prefix}.json',
+                               self.per_class_dir)
+        if path is not None:
+            correct = probs.argmax(1) == gt
+            write_reliability(path, reliability_bins(
+                probs.max(1), correct, self.ece_bins))
+        return {('ece' if name == 'ece' else f'ece_{name}'): value
+                for name, value in found.items()}
+
+    def _shifted(self, pred: np.ndarray, gt: np.ndarray,
+                 probs: Optional[np.ndarray]) -> Dict[str, float]:
+        out = {}
+        for direction in self.label_shift['directions']:
+            for ratio in self.label_shift['imbalance']:
+                kept = resample_to_prior(
+                    gt, ratio, direction, self.label_shift['seed'],
+                    train_counts=self.counts, num_classes=self.num_classes)
+                key = f'{direction}{ratio:g}_top1'
+                out[key] = float(100.0 * (pred[kept] == gt[kept]).mean())
+                if probs is None:
+                    continue
+                prior = shifted_prior(
+                    np.bincount(gt[kept], minlength=self.num_classes))
+                with np.errstate(divide='ignore'):  # log 0: never chosen
+                    moved = np.log(probs[kept]) + np.log(prior)
+                out[f'{key}_prior'] = float(
+                    100.0 * (moved.argmax(1) == gt[kept]).mean())
+        return out

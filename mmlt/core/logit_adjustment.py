@@ -1,6 +1,8 @@
 """Post-hoc logit adjustment (Menon et al., ICLR 2021, "Long-tail learning
 via logit adjustment"): predict ``argmax_y z_y - tau * log(pi_y)``, ``pi``
-the training class prior. No training: a stage-1 checkpoint loads as it is
+the training class prior; for a test set whose label prior ``t`` is known
+and not uniform (the test-agnostic protocol), ``argmax_y z_y - tau *
+log(pi_y) + tau * log(t_y)``. No training: a stage-1 checkpoint loads as it is
 (the offsets are a function of the config, not saved).
 
 The classifiers keep their stock parameter names and pass their logits
@@ -67,6 +69,8 @@ class LogitAdjustment(UsesClassCounts):
             (``UsesClassCounts``).
         num_uncalibrated: trailing logits left as they are (mmdet's
             background). Defaults to 0.
+        target_prior: the test set's label prior (any positive numbers
+            per class, normalised here); None: uniform.
     """
 
     #: no parameters: evaluate with tools/test.py, nothing to train
@@ -77,18 +81,29 @@ class LogitAdjustment(UsesClassCounts):
                  class_counts: Optional[Sequence[float]] = None,
                  frequency_file: Optional[str] = None,
                  count_kind: Optional[str] = None,
-                 num_uncalibrated: int = 0) -> None:
+                 num_uncalibrated: int = 0,
+                 target_prior: Optional[Sequence[float]] = None) -> None:
         super().__init__()
         counts = self.read_class_counts(class_counts, frequency_file,
                                         count_kind)
         self.num_uncalibrated = num_uncalibrated
-        self.register_buffer('log_prior', log_prior(counts).float(),
-                             persistent=False)
+        prior = log_prior(counts)
+        if target_prior is not None:
+            target = torch.as_tensor(target_prior, dtype=torch.float64)
+            if target.shape != counts.shape or (target < 0).any():
+                raise ValueError(
+                    f'LogitAdjustment: target_prior needs one value >= 0 '
+                    f'per class ({len(counts)}), got {list(target_prior)}.')
+            # the offset is -tau * (log pi - log t)
+            prior = prior - log_prior(target)
+        self.register_buffer('log_prior', prior.float(), persistent=False)
+        self.target_prior = target_prior
         self.tau = tau
 
     def extra_repr(self) -> str:
+        target = '' if self.target_prior is None else ', target prior given'
         return (f'tau={self.tau}, num_classes={self.num_classes}, '
-                f'source={self.source!r}')
+                f'source={self.source!r}{target}')
 
     def forward(self, logits: Tensor) -> Tensor:
         expected = self.num_classes + self.num_uncalibrated

@@ -8,8 +8,9 @@ Registered: the RoI classifiers ``DisAlignLinear``, ``DisAlignCosineLinear``
 (stage 2, via a bbox head's ``cls_predictor_cfg``) and ``CosineLinear``
 (a cosine stage 1), the decoupled baselines ``LogitAdjustedLinear``,
 ``LogitAdjustedCosineLinear``, ``TauNormLinear`` (post hoc) and
-``RetrainedLinear`` (cRT), and the loss ``GRWKLLoss`` (``loss_cls``, background
-weight 1). Importing it patches nothing: mmdet's ``LVISMetric`` (lvis
+``RetrainedLinear`` (cRT), the loss ``GRWKLLoss`` (``loss_cls``, background
+weight 1) and the metric ``LongTailLVISMetric`` (``LVISMetric`` with a
+per-category file). Importing it patches nothing: mmdet's ``LVISMetric`` (lvis
 0.5.3) needs numpy's ``np.float`` alias, removed in numpy 1.24, and the
 tools add it back (``mmlt.engine.apply_compat``, with the safe checkpoint
 loader); a script that builds its own Runner calls ``apply_compat()``.
@@ -26,9 +27,10 @@ from .classifiers import (CosineLinear, DisAlignCosineLinear,  # noqa: E402
                           DisAlignLinear, LogitAdjustedCosineLinear,
                           LogitAdjustedLinear, RetrainedLinear, TauNormLinear)
 from .losses import GRWKLLoss  # noqa: E402
+from .metrics import LongTailLVISMetric  # noqa: E402
 
 __all__ = [
     'CosineLinear', 'DisAlignCosineLinear', 'DisAlignLinear', 'GRWKLLoss',
     'LogitAdjustedLinear', 'LogitAdjustedCosineLinear', 'TauNormLinear',
-    'RetrainedLinear'
+    'RetrainedLinear', 'LongTailLVISMetric'
 ]

@@ -25,6 +25,6 @@ val_dataloader = dict(
     batch_size=128, dataset=dict(type='CIFAR10LT', download=False))
 test_dataloader = val_dataloader
 val_evaluator = dict(
-    type='LongTailAccuracy',
+    type='LongTailAccuracy', per_class_results=True,
     class_groups=dict(many=(0, 3), medium=(3, 7), few=(7, 10)))
 test_evaluator = val_evaluator

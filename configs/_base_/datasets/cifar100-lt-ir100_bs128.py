@@ -21,5 +21,6 @@ train_dataloader = dict(
 val_dataloader = dict(
     batch_size=128, dataset=dict(type='CIFAR100LT', download=False))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='LongTailAccuracy', class_counts=class_counts)
+val_evaluator = dict(type='LongTailAccuracy', class_counts=class_counts,
+                     per_class_results=True)
 test_evaluator = val_evaluator
