@@ -163,3 +163,21 @@ def test_imagenet_lt_lists(tmp_path):
     assert test.get_data_info(0)['gt_label'] == 999
     with pytest.raises(ValueError, match="split must be"):
         ImageNetLT(data_root=str(tmp_path), split='training')
+
+
+def test_a_cifar_batch_that_would_run_code_is_refused(cifar10_root,
+                                                      tmp_path):
+    """The batches are pickles: one that names a callable other than
+    numpy's array constructors is refused before anything in it runs."""
+    marker = tmp_path / 'ran'
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), 'w'))
+
+    batch = tmp_path / 'cifar-10-batches-py' / 'data_batch_3'
+    batch.write_bytes(pickle.dumps({'data': Payload()}, protocol=2))
+    with pytest.raises(ValueError, match=r'data_batch_3 is not a CIFAR batch'
+                       r'.*io\.open.*nothing from it was run'):
+        CIFAR10LT(data_root=cifar10_root, download=False)
+    assert not marker.exists()

@@ -133,14 +133,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def dist_train(config: Path, work_dir: Path, nproc: int, *args):
-    """tools/dist_train.sh (torchrun) with ``nproc`` processes."""
+def dist_train(config: Path, work_dir: Path, nproc: int, *args,
+               cwd: Path = REPO, env: dict = None):
+    """tools/dist_train.sh (torchrun) with ``nproc`` processes, started
+    from ``cwd`` with ``env`` added to the environment."""
     env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()),
-               OMP_NUM_THREADS='1')
+               OMP_NUM_THREADS='1', **(env or {}))
     return subprocess.run(
         ['bash', str(REPO / 'tools' / 'dist_train.sh'), str(config),
          str(nproc), '--work-dir', str(work_dir), *args],
-        cwd=REPO, capture_output=True, text=True, env=env)
+        cwd=cwd, capture_output=True, text=True, env=env)
 
 
 def state_dict(checkpoint: Path) -> dict:

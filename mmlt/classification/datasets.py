@@ -12,6 +12,8 @@
 
 Every dataset has ``get_class_counts()``: images per class of its split.
 """
+import os.path as osp
+import pickle
 from typing import List, Optional
 
 import numpy as np
@@ -135,8 +137,53 @@ class ImageNetLT(LongTailListDataset):
             ann_file=ann_file or f'ImageNet_LT_{split}.txt', **kwargs)
 
 
+# What the pickled CIFAR batches of the python version may refer to: numpy
+# arrays and scalars (numpy 1 and 2 module names), and the bytes of a
+# python-3 pickle (_codecs.encode, which torch's weights_only reader allows
+# too). Nothing else can run on reading.
+_CIFAR_PICKLE_GLOBALS = {('_codecs', 'encode'), ('numpy', 'ndarray'),
+                         ('numpy', 'dtype')} | {
+                             (f'numpy.{core}.multiarray', name)
+                             for core in ('core', '_core')
+                             for name in ('_reconstruct', 'scalar')}
+
+
+class _ArraysOnly(pickle.Unpickler):
+
+    def find_class(self, module, name):
+        if (module, name) in _CIFAR_PICKLE_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f'it refers to {module}.{name}')
+
+
+def check_cifar_batch(path: str) -> None:
+    """Raise ``ValueError`` unless ``path`` is a pickled CIFAR batch that
+    holds only data (dicts, lists, strings, numpy arrays): a pickle that
+    names any other callable could run code when mmpretrain unpickles it."""
+    try:
+        with open(path, 'rb') as f:
+            content = _ArraysOnly(f, encoding='latin1').load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError,
+            AttributeError, IndexError) as e:
+        raise ValueError(
+            f'{path} is not a CIFAR batch of the python version ({e}); '
+            'nothing from it was run. Take the dataset from '
+            'https://www.cs.toronto.edu/~kriz/cifar.html (python '
+            'version).') from None
+    if not isinstance(content, dict):
+        raise ValueError(f'{path} is not a CIFAR batch of the python '
+                         f'version: it holds a {type(content).__name__}, '
+                         'not a dict.')
+
+
 class _CIFARLongTail(_ClassCounts):
-    """The long-tailed subset of a CIFAR training split (see module doc)."""
+    """The long-tailed subset of a CIFAR training split (see module doc).
+
+    The batches are read by mmpretrain's ``CIFAR10`` / ``CIFAR100``, which
+    unpickle them once their md5 sums match the published files; here any
+    batch in the same format is accepted (a re-packed or fabricated set)
+    once ``check_cifar_batch`` found it holds nothing but data.
+    """
 
     def __init__(self,
                  data_root: str = '',
@@ -179,6 +226,18 @@ class _CIFARLongTail(_ClassCounts):
             keep.extend(idx[:counts[c]].tolist())
         return [data_list[i] for i in keep]
 
+    def _check_integrity(self) -> bool:
+        folder = osp.join(self.data_prefix['root'], self.base_folder)
+        paths = [osp.join(folder, name)
+                 for name, _ in self.train_list + self.test_list]
+        if not all(osp.isfile(p) for p in paths):
+            return False
+        # batches.meta is read only for the class names, if at all
+        meta = osp.join(folder, self.meta['filename'])
+        for path in paths + ([meta] if osp.isfile(meta) else []):
+            check_cifar_batch(path)
+        return True
+
 
 @DATASETS.register_module()
 class CIFAR10LT(_CIFARLongTail, CIFAR10):
@@ -205,5 +264,3 @@ def cifar_lt_counts(num_classes: int, imbalance_ratio: float) -> List[int]:
     """The training counts of CIFAR-10-LT / CIFAR-100-LT."""
     return exponential_profile({10: 5000, 100: 500}[num_classes], num_classes,
                                imbalance_ratio)
-
-

@@ -37,7 +37,8 @@ import torch.distributed as torch_dist
 from mmengine.dist import all_gather_object, get_dist_info, is_distributed
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import MMDistributedDataParallel, is_model_wrapper
+from mmengine.model import (MMDistributedDataParallel, is_model_wrapper,
+                            revert_sync_batchnorm)
 from mmengine.registry import HOOKS, MODEL_WRAPPERS
 
 from ..utils.launcher import stop_with_launcher
@@ -47,12 +48,23 @@ from ..utils.launcher import stop_with_launcher
 class AnyDeviceDDP(MMDistributedDataParallel):
     """``MMDistributedDataParallel`` that also wraps a CPU model: mmengine
     passes ``device_ids=[LOCAL_RANK]``, which DDP only accepts for a model
-    on a GPU."""
+    on a GPU, and torch's ``SyncBatchNorm`` runs on GPUs only, so on a CPU
+    its layers become ``BatchNorm`` (mmengine's ``revert_sync_batchnorm``,
+    what a non-distributed run does): each process then normalises its own
+    batch. A DisAlign stage 2 keeps its norm layers frozen in eval mode, so
+    it computes the same either way."""
 
     def __init__(self, module, device_ids=None, **kwargs):
         device = next(module.parameters()).device
         if device.type == 'cpu':
             device_ids = None
+            if any(isinstance(m, torch.nn.SyncBatchNorm)
+                   for m in module.modules()):
+                module = revert_sync_batchnorm(module)
+                print_log(
+                    'No GPU: the SyncBatchNorm layers are BatchNorm in this '
+                    'run (torch\'s SyncBatchNorm needs GPUs); each process '
+                    'normalises its own batch.', 'current')
         super().__init__(module=module, device_ids=device_ids, **kwargs)
 
 

@@ -184,6 +184,16 @@ class Stage1CheckpointHook(Hook):
             runner.logger.warning(
                 f'{filename} has {len(unexpected)} keys the model does not '
                 f'use (ignored): {", ".join(unexpected[:10])}')
+        # Said above, so mmengine need not print its own "do not match
+        # exactly" list: the new keys are loaded as the values they keep,
+        # and the unused ones are left out.
+        loaded = checkpoint.get('state_dict', checkpoint)
+        own = model.state_dict()
+        for key in new_keys:
+            loaded[key] = own[key]
+        for key in unexpected:
+            loaded.pop(key, None)
+            loaded.pop(f'module.{key}', None)
 
 
 def _is_hook(hook, hook_cls: type) -> bool:

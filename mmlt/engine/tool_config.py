@@ -5,6 +5,7 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
 
 from .checkpoint_io import UNSAFE_LOAD_FLAG, UNSAFE_LOAD_HELP
 from .checks import check_default_scope
@@ -81,6 +82,30 @@ def check_option_types(cfg: Config, options: dict) -> None:
                 f'there ({node!r}), and {value!r} is not one.')
 
 
+def cap_dataloader_workers(cfg: Config) -> None:
+    """Give each data loader at most as many worker processes as this
+    process has cores: the full-size configs ask for 2-8 per GPU, which on
+    a small machine only compete with the main process. Says what it
+    changed."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    per_process = max(1, cores // int(os.environ.get('LOCAL_WORLD_SIZE', 1)))
+    capped = []
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(name)
+        if not loader or loader.get('num_workers', 0) <= per_process:
+            continue
+        capped.append(f'{name} {loader.num_workers}')
+        loader.num_workers = per_process
+    if capped:
+        print_log(
+            f'{per_process} core(s) per process: data-loader workers '
+            f'{", ".join(capped)} -> {per_process}: more would only compete '
+            'for the cores.', 'current')
+
+
 def load_run_config(args: argparse.Namespace) -> Config:
     """The config of ``args.config`` with ``--cfg-options``, the launcher
     and the work dir, after the fixes every run needs (``apply_compat``)
@@ -98,6 +123,7 @@ def load_run_config(args: argparse.Namespace) -> Config:
     check_default_scope(cfg)
     # no GPU: torchrun's processes on gloo, DDP without device_ids
     setup_distributed(cfg, args.launcher)
+    cap_dataloader_workers(cfg)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
