@@ -21,9 +21,9 @@ def fix_numpy_aliases_for_lvis() -> bool:
     """lvis 0.5.3's evaluation uses ``np.float``, removed in numpy 1.24.
 
     Adds back the alias numpy < 1.24 had (only where it is missing; nothing
-    else changes). ``apply_compat`` applies it, and so does importing
-    ``mmlt.detection``, the adapter of the LVIS configs, so that mmdet's
-    ``LVISMetric`` also works in a Runner a script builds itself."""
+    else changes). ``apply_compat`` applies it; importing ``mmlt.detection``
+    does not, so a script that builds its own Runner for an LVIS config
+    calls ``apply_compat()`` first."""
     if 'float' in np.__dict__:
         return False
     np.float = float  # the alias numpy < 1.24 had

@@ -16,7 +16,8 @@ The public head computes ``sigma * (s * z + b) + (1 - sigma) * z``: paper
 eq. 5, so ``alpha = logit_scale`` and ``beta = logit_bias`` as they are.
 Its confidence is ``sigmoid(ReLU(BN(conv(x))))``; in eval mode BN is
 affine and is folded into mmlt's confidence layer (``v``, ``b``). The ReLU
-(sigma >= 0.5, a pitfall METHODS.md says not to train with) is mmlt's
+(sigma >= 0.5: the calibration can never switch itself off, which the
+paper's sigmoid confidence can; mmlt does not train with it) is mmlt's
 opt-in ``confidence_relu``: evaluate the converted model with
 ``--cfg-options model.decode_head.confidence_relu=True`` to get the public
 model's outputs exactly; without it, the outputs agree wherever
