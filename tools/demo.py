@@ -173,8 +173,9 @@ def deit_teacher():
 
 
 # the shifted test priors of the classification tables
-SHIFTS = [('forward', 50), ('forward', 10), ('forward', 5), ('uniform', 1),
+SHIFTS = [('forward', 50), ('forward', 10), ('forward', 5), ('balanced', 1),
           ('backward', 5), ('backward', 10), ('backward', 50)]
+SHORT = dict(forward='fwd', balanced='bal.', backward='bwd')
 
 
 def shifted_key(direction, ratio, suffix=''):
@@ -258,13 +259,13 @@ TASKS = {
         more_tables=[
             ('Classification under label shift: top-1 % on the LT-Digits '
              'test set re-sampled to a long-tailed prior (SADE\'s test-'
-             'agnostic protocol; forward: the training order, backward: '
-             'reversed; imbalance 50 / 10 / 5; 1: the balanced test set)',
-             [(f'{d} {r}', shifted_key(d, r)) for d, r in SHIFTS]),
+             'agnostic protocol; fwd: the training order, bwd: reversed; '
+             'imbalance 50 / 10 / 5; bal.: the balanced test set)',
+             [(f'{SHORT[d]} {r}', shifted_key(d, r)) for d, r in SHIFTS]),
             ('The same, with the test prior added to each model\'s '
              'log-probabilities (post-hoc logit adjustment to the test prior '
              'for a model that targets the balanced distribution)',
-             [(f'{d} {r}', shifted_key(d, r, '_prior'))
+             [(f'{SHORT[d]} {r}', shifted_key(d, r, '_prior'))
               for d, r in SHIFTS]),
             ('Calibration: expected calibration error % (15 bins, as MiSLAS),'
              ' LT-Digits test, overall and of the samples of each group',
