@@ -97,7 +97,8 @@ def effective_number_weights(counts: Counts, beta: float) -> torch.Tensor:
         raise ValueError(
             f'effective-number beta must be in [0, 1), got {beta}.')
     counts = _as_counts(counts, 'effective_number_weights').clamp(min=1)
-    weights = (1 - beta) / (1 - torch.pow(torch.tensor(beta, dtype=torch.float64), counts))
+    beta_t = torch.tensor(beta, dtype=torch.float64)
+    weights = (1 - beta) / (1 - torch.pow(beta_t, counts))
     weights = weights / weights.sum() * counts.numel()
     return weights.float()
 

@@ -16,17 +16,16 @@ The trust model of mmlt's checkpoints, in one place:
   ``MMLT_UNSAFE_LOAD=1``. Even then the safe read is tried first, and a
   warning names the file that needed full unpickling. Opt in only for a
   file whose source you trust.
-* Nothing is patched on ``import mmlt`` or an adapter import. The tools
-  call :func:`use_safe_checkpoint_loader` (through ``apply_compat``), which
-  makes mmengine's loader of local files (``load_from``, ``--resume``,
-  ``tools/test.py CKPT``, ``init_cfg=dict(type='Pretrained', ...)``) use
-  :func:`load_checkpoint_file`. ``DisAlignRunner`` loads within
-  :func:`reading_safely` and the DeiT-LT teacher reads through
-  :func:`read_checkpoint`: both are safe whoever built them. A script
-  that runs mmengine's plain ``Runner`` itself and loads mmengine
-  checkpoints calls ``mmlt.engine.use_safe_checkpoint_loader()`` once:
-  without it, torch >= 2.6 refuses them (``HistoryBuffer``), as it refuses
-  any unknown object.
+* Nothing is patched on ``import mmlt`` or an adapter import.
+  ``mmlt.engine.setup_runtime`` calls :func:`use_safe_checkpoint_loader`,
+  which makes mmengine's loader of local files (``load_from``,
+  ``--resume``, ``tools/test.py CKPT``, ``init_cfg=dict(type='Pretrained',
+  ...)``) use :func:`load_checkpoint_file`; the tools and
+  ``DisAlignRunner`` call it, and the DeiT-LT teacher reads through
+  :func:`read_checkpoint`: all are safe whoever built them. A script that
+  runs mmengine's plain ``Runner`` itself and loads mmengine checkpoints
+  calls ``setup_runtime()`` once: without it, torch >= 2.6 refuses them
+  (``HistoryBuffer``), as it refuses any unknown object.
 * Remote schemes (``https://``, ``s3://``, ...) keep mmengine's own loaders.
 
 Every error names the file: an empty file, a truncated one, random bytes
@@ -226,7 +225,7 @@ def load_checkpoint_file(filename,
     filename = osp.expanduser(str(filename))
     if osp.isdir(filename):
         pointer = osp.join(filename, 'last_checkpoint')
-        hint = (f' (its last_checkpoint names the newest)'
+        hint = (' (its last_checkpoint names the newest)'
                 if osp.isfile(pointer) else '')
         raise IsADirectoryError(
             f'checkpoint {filename} is a directory; give the checkpoint file '
@@ -321,18 +320,12 @@ def safe_checkpoint_loader(allow_unsafe: bool = False):
         CheckpointLoader.register_scheme('', previous, force=True)
 
 
-@contextmanager
-def reading_safely():
-    """mmengine reads local checkpoints with mmlt's loader in the block:
-    the registered one (the tools': with its ``--unsafe-load`` choice), else
-    the safe one for the block (``MMLT_UNSAFE_LOAD`` opts in). What
-    ``DisAlignRunner`` loads through, so it is safe whoever built it."""
+def current_unsafe_choice() -> Optional[bool]:
+    """The ``allow_unsafe`` of mmlt's loader where it is mmengine's local
+    loader now; None where it is not."""
     from mmengine.runner.checkpoint import CheckpointLoader
-    if hasattr(CheckpointLoader._schemes.get(''), 'mmlt_allow_unsafe'):
-        yield
-        return
-    with safe_checkpoint_loader(unsafe_load_from_env()):
-        yield
+    return getattr(CheckpointLoader._schemes.get(''), 'mmlt_allow_unsafe',
+                   None)
 
 
 def read_checkpoint(filename, map_location=None, logger=None):

@@ -76,6 +76,7 @@ class AnyDeviceDDP(MMDistributedDataParallel):
 # default for NCCL; torch's 30 for gloo meant half an hour of silence.
 DEFAULT_DIST_TIMEOUT = 600
 
+
 def setup_distributed(cfg, launcher: str) -> None:
     """Prepare a distributed run (``--launcher`` other than ``none``):
     ``env_cfg.dist_cfg.timeout`` defaults to ``DEFAULT_DIST_TIMEOUT`` and

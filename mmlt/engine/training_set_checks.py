@@ -97,8 +97,8 @@ def check_frequency_counts(model: nn.Module, dataset,
                       'small difference.)')
 
 
-def dataset_label_order(dataset) -> Tuple[Optional[Sequence[str]],
-                                            Optional[Sequence[int]]]:
+def dataset_label_order(
+        dataset) -> Tuple[Optional[Sequence[str]], Optional[Sequence[int]]]:
     """``(classes, category_ids)`` of a built dataset, unwrapping dataset
     wrappers (``ClassBalancedDataset``, ``RepeatDataset``, ...).
 
