@@ -50,9 +50,9 @@ sys.path.insert(0, osp.join(ROOT, 'benchmarks'))
 
 import measure  # noqa: E402
 
-from mmlt.engine import apply_compat  # noqa: E402
+from mmlt.engine import setup_runtime  # noqa: E402
 
-apply_compat()
+setup_runtime()
 
 from mmengine.config import Config  # noqa: E402
 from mmengine.dataset import pseudo_collate  # noqa: E402

@@ -4,8 +4,9 @@ A wheel ships ``configs/`` and ``tools/`` inside the package, in
 ``mmlt/.mim/`` as the OpenMMLab packages do (``setup.py`` copies them at
 build time); a checkout (``pip install -e .``) uses the repo's own.
 
-``_base_ = 'mmlt::demo/cls_stage1.py'`` works once ``mmlt`` is imported
-(``import mmlt`` calls :func:`register_mmlt_prefix`). mmengine's own
+``_base_ = 'mmlt::demo/cls_stage1.py'`` works once
+:func:`register_mmlt_prefix` ran (``mmlt.engine.setup_runtime`` calls it;
+the tools and ``mmlt-train`` / ``mmlt-test`` do). mmengine's own
 ``package::`` lookup cannot serve mmlt: it knows only the packages of its
 ``MODULE2PACKAGE`` table, and it sets ``_scope_ = <package>`` on every
 inherited config dict, while mmlt's configs belong to the mmdet, mmseg or
@@ -13,10 +14,7 @@ mmpretrain scope (each keeps its own ``default_scope``) and mmlt has no
 registry of its own. So ``mmlt::`` resolves to the config file and adds no
 scope: the config is inherited exactly as by path.
 """
-import importlib.abc
-import importlib.util
 import os.path as osp
-import sys
 
 PREFIX = 'mmlt::'
 _PACKAGE_DIR = osp.dirname(osp.abspath(__file__))
@@ -70,34 +68,3 @@ def register_mmlt_prefix() -> bool:
     _get_cfg_path._mmlt_prefix = True
     Config._get_cfg_path = staticmethod(_get_cfg_path)
     return True
-
-
-class _RegisterAfterImport(importlib.abc.MetaPathFinder):
-    """Registers the prefix right after ``mmengine.config`` is imported, so
-    that ``import mmlt`` stays free of mmengine (``mmlt.core`` is plain
-    torch) yet any later ``Config.fromfile`` knows ``mmlt::``."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name != 'mmengine.config':
-            return None
-        sys.meta_path.remove(self)  # one shot; lets the real finder answer
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.loader is None:
-            return spec
-        exec_module = spec.loader.exec_module
-
-        def exec_and_register(module):
-            exec_module(module)
-            register_mmlt_prefix()
-
-        spec.loader.exec_module = exec_and_register
-        return spec
-
-
-def register_mmlt_prefix_on_import() -> None:
-    """``register_mmlt_prefix`` now if mmengine's config module is loaded,
-    else as soon as it is (``import mmlt`` calls this)."""
-    if 'mmengine.config' in sys.modules:
-        register_mmlt_prefix()
-    elif not any(isinstance(f, _RegisterAfterImport) for f in sys.meta_path):
-        sys.meta_path.insert(0, _RegisterAfterImport())

@@ -363,6 +363,8 @@ def make_image_list(root: Path, bad: str) -> Path:
 ])
 def test_unreadable_image_names_the_file(tmp_path, bad, backend, error):
     from mmlt.classification import LongTailListDataset
+    from mmlt.engine import setup_runtime
+    setup_runtime()  # as the tools: pipeline errors name the sample
     ann = make_image_list(tmp_path, bad)
     dataset = LongTailListDataset(
         ann_file=str(ann), data_prefix=str(tmp_path), classes=['a', 'b'],
@@ -385,6 +387,8 @@ def test_unreadable_image_named_through_dataloader_workers(tmp_path):
     """Real configs load in worker processes: torch re-raises there with the
     worker's formatted traceback, which keeps the note."""
     from mmlt.classification import LongTailListDataset
+    from mmlt.engine import setup_runtime
+    setup_runtime()
     dataset = LongTailListDataset(
         ann_file=str(make_image_list(tmp_path, 'empty')),
         data_prefix=str(tmp_path), classes=['a', 'b'],

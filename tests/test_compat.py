@@ -47,8 +47,8 @@ def test_mmengine_checkpoint_fails_without_fix(mmengine_checkpoint):
 
 def test_mmengine_checkpoint_loads_with_fix(mmengine_checkpoint):
     # what tools/train.py and tools/test.py call: the safe loader
-    result = run_python('from mmlt.engine import apply_compat; '
-                        'apply_compat(); ' +
+    result = run_python('from mmlt.engine import setup_runtime; '
+                        'setup_runtime(); ' +
                         LOAD.format(path=mmengine_checkpoint))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == '1.5'
@@ -91,7 +91,7 @@ def test_lvis_eval_fails_on_numpy2_without_fix(tmp_path):
 
 def test_lvis_eval_works_with_fix(tmp_path):
     # what the tools call (a script that builds its own Runner too)
-    code = ('from mmlt.engine import apply_compat\napply_compat()\n' +
+    code = ('from mmlt.engine import setup_runtime\nsetup_runtime()\n' +
             LVIS_EVAL.format(path=str(tiny_lvis(tmp_path))))
     result = run_python(code)
     assert result.returncode == 0, result.stderr

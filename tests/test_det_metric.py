@@ -14,7 +14,7 @@ from mmlt.engine.compat import fix_numpy_aliases_for_lvis
 
 @pytest.fixture(scope='module', autouse=True)
 def numpy_alias_for_lvis():
-    """lvis 0.5.3 needs np.float (what the tools' apply_compat adds)."""
+    """lvis 0.5.3 needs np.float (what the tools' setup_runtime adds)."""
     added = fix_numpy_aliases_for_lvis()
     yield
     if added:

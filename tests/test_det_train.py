@@ -188,7 +188,7 @@ def test_stage2_trains_only_the_calibration(data_root, any_stage1,
 
 @pytest.fixture
 def numpy_alias_for_lvis():
-    """The fix the tools apply (``apply_compat``) and a script that builds
+    """The fix the tools apply (``setup_runtime``) and a script that builds
     its own Runner calls; removed afterwards (nothing is patched on
     import, and the other tests must not depend on it)."""
     had = hasattr(np, 'float')

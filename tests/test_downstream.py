@@ -246,7 +246,10 @@ def test_path_form_needs_no_import(venv, project):
 
 
 def test_prefix_in_a_checkout(tmp_path):
-    """Editable install / source tree: mmlt:: reads the checkout's configs."""
+    """Editable install / source tree: mmlt:: reads the checkout's configs
+    once the runtime is set up (the tools do it)."""
+    from mmlt.engine import setup_runtime
+    setup_runtime()
     assert Path(config_root()) == REPO / 'configs'
     assert get_config_path('mmlt::demo/cls_stage1.py') == str(
         REPO / 'configs' / 'demo' / 'cls_stage1.py')
@@ -260,4 +263,4 @@ def test_prefix_in_a_checkout(tmp_path):
     assert '_scope_' not in cfg.model
     with pytest.raises(FileNotFoundError, match='no config'):
         get_config_path('mmlt::demo/no_such_config.py')
-    assert mmlt.mim.register_mmlt_prefix() is False  # done by import mmlt
+    assert mmlt.mim.register_mmlt_prefix() is False  # done by setup_runtime

@@ -10,9 +10,11 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 # first, before the imports take seconds: a torchrun worker dies with torchrun
+from mmlt.utils.known_warnings import silence_pkg_resources_warning  # noqa: E402,E501
 from mmlt.utils.launcher import stop_with_launcher  # noqa: E402
 
 stop_with_launcher()
+silence_pkg_resources_warning()  # before mmengine is imported
 
 from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402

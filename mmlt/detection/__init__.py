@@ -12,8 +12,8 @@ Registered: the RoI classifiers ``DisAlignLinear``, ``DisAlignCosineLinear``
 weight 1) and the metric ``LongTailLVISMetric`` (``LVISMetric`` with a
 per-category file). Importing it patches nothing: mmdet's ``LVISMetric`` (lvis
 0.5.3) needs numpy's ``np.float`` alias, removed in numpy 1.24, and the
-tools add it back (``mmlt.engine.apply_compat``, with the safe checkpoint
-loader); a script that builds its own Runner calls ``apply_compat()``.
+tools add it back (``mmlt.engine.setup_runtime``, with the safe checkpoint
+loader); a script that builds its own Runner calls ``setup_runtime()``.
 """
 from mmlt.utils import check_toolbox_version
 

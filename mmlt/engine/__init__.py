@@ -1,6 +1,7 @@
 """mmengine-level parts shared by every toolbox (no toolbox imports):
-safe checkpoint reading and compatibility fixes (explicit: nothing is
-patched on import), DisAlign's stage-2 runner, and the checks and hooks
+the runtime of a run (``setup_runtime``: safe checkpoint reading and the
+other process-wide changes, made only when called; importing changes
+nothing outside mmlt), DisAlign's stage-2 runner, and the checks and hooks
 that turn wrong input into clear errors."""
 from .checkpointing import (AtomicLocalBackend, SafeCheckpointHook,
                             latest_complete_checkpoint,
@@ -13,15 +14,14 @@ from .checkpoint_io import (UNSAFE_LOAD_ENV, UNSAFE_LOAD_FLAG,
                             UnsafeCheckpointError, load_checkpoint_file,
                             read_checkpoint, safe_checkpoint_loader,
                             use_safe_checkpoint_loader)
-from .compat import apply_compat
 from .distributed import (DEFAULT_DIST_TIMEOUT, AnyDeviceDDP,
                           DistributedTimeoutError, RankConsistencyHook,
                           explain_collective_timeouts, model_digests,
                           setup_distributed, stop_with_launcher,
                           teardown_distributed)
 from .resume import RNGStateHook
+from .runtime import setup_runtime
 from .samplers import ClassBalancedSampler
-from .data_errors import name_samples_in_pipeline_errors
 from .hooks import (CheckpointMatchesModelHook, FiniteLossHook,
                     ResumedSettingsHook)
 from .stage2 import (DisAlignRunner, check_frequency_classes,
@@ -29,16 +29,14 @@ from .stage2 import (DisAlignRunner, check_frequency_classes,
                      freeze_except_stage2, is_stage2_key, stage2_parts,
                      keep_norm_layers_in_eval)
 
-name_samples_in_pipeline_errors()
-
 __all__ = [
-    'ADAPTER_TOOLBOXES', 'apply_compat', 'check_checkpoint_matches_model',
+    'ADAPTER_TOOLBOXES', 'setup_runtime', 'check_checkpoint_matches_model',
     'check_work_dir_is_free', 'ResumedSettingsHook',
     'check_default_scope', 'CheckpointMatchesModelHook', 'DisAlignRunner',
     'check_frequency_classes', 'check_stage1_state_dict', 'FiniteLossHook',
     'freeze_except_calibration', 'freeze_except_stage2', 'is_stage2_key',
     'stage2_parts', 'imported_adapters',
-    'keep_norm_layers_in_eval', 'name_samples_in_pipeline_errors',
+    'keep_norm_layers_in_eval',
     'AnyDeviceDDP', 'ClassBalancedSampler', 'RankConsistencyHook', 'model_digests',
     'setup_distributed', 'teardown_distributed', 'RNGStateHook',
     'AtomicLocalBackend', 'SafeCheckpointHook', 'latest_complete_checkpoint',

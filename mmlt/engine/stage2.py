@@ -49,13 +49,13 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 from torch import nn
 
-from .checkpoint_io import reading_safely
 from .checkpointing import (latest_complete_checkpoint,
                             with_safe_checkpoint_hook)
 from .checks import check_default_scope, check_shapes
 from .hooks import (CheckpointMatchesModelHook, FiniteLossHook,
                     loaded_checkpoint)
 from .resume import RNGStateHook
+from .runtime import setup_runtime
 from .stage2_parts import (STAGE2_PARTS, drop_pretrained_init,
                            start_from_loss_prior,
                            freeze_except_calibration,
@@ -223,6 +223,12 @@ class DisAlignRunner(Runner):
     ``tools/test.py`` build it from the config.
     """
 
+    def __init__(self, *args, **kwargs):
+        # safe checkpoint reading and the rest of mmlt's runtime, whoever
+        # builds the runner (the tools have set it up already)
+        setup_runtime()
+        super().__init__(*args, **kwargs)
+
     @classmethod
     def from_cfg(cls, cfg) -> 'DisAlignRunner':
         check_default_scope(cfg)
@@ -327,8 +333,7 @@ class DisAlignRunner(Runner):
             check_frequency_counts(
                 self._plain_model, dataset,
                 f'the training set ({type(dataset).__name__})')
-        with reading_safely():  # whoever built the runner
-            super().load_or_resume()
+        super().load_or_resume()
 
     @property
     def _training(self) -> bool:

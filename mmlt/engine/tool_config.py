@@ -9,7 +9,7 @@ from mmengine.logging import print_log
 
 from .checkpoint_io import UNSAFE_LOAD_FLAG, UNSAFE_LOAD_HELP
 from .checks import check_default_scope
-from .compat import apply_compat
+from .runtime import setup_runtime
 from .distributed import setup_distributed
 
 
@@ -108,12 +108,12 @@ def cap_dataloader_workers(cfg: Config) -> None:
 
 def load_run_config(args: argparse.Namespace) -> Config:
     """The config of ``args.config`` with ``--cfg-options``, the launcher
-    and the work dir, after the fixes every run needs (``apply_compat``)
+    and the work dir, after the runtime every run needs (``setup_runtime``)
     and the checks of its scope; the process group set up."""
     # mmengine's loader of local checkpoints (load_from, --resume, the
     # checkpoint to test): weights_only with mmlt's allow-list, full
     # unpickling only with --unsafe-load / MMLT_UNSAFE_LOAD=1
-    apply_compat(allow_unsafe_checkpoints=args.unsafe_load)
+    setup_runtime(allow_unsafe_checkpoints=args.unsafe_load)
     cfg = read_config(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:

@@ -25,7 +25,7 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmlt.engine import (UNSAFE_LOAD_FLAG, UNSAFE_LOAD_HELP,  # noqa: E402
-                         apply_compat, check_default_scope)
+                         check_default_scope, setup_runtime)
 
 # default sweep: Menon et al.'s and Kang et al.'s ranges
 DEFAULT_TAUS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
@@ -91,7 +91,7 @@ def main():
         UNSAFE_LOAD_FLAG, action='store_true', help=UNSAFE_LOAD_HELP)
     args = parser.parse_args()
 
-    apply_compat(allow_unsafe_checkpoints=args.unsafe_load)
+    setup_runtime(allow_unsafe_checkpoints=args.unsafe_load)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
