@@ -21,7 +21,7 @@ from typing import Dict, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
-from .per_class import write_atomically
+from mmlt.utils.atomic_write import write_atomically
 
 BIN_KEYS = ('lower', 'upper', 'count', 'accuracy', 'confidence')
 
@@ -163,8 +163,8 @@ def write_reliability(path: Union[str, Path],
                          'reliability_bins.')
     data = {k: np.asarray(bins[k]).tolist() for k in BIN_KEYS}
     data['ece'] = ece_of_bins(bins)
-    return write_atomically(path, json.dumps(data, indent=1,
-                                             allow_nan=False) + '\n')
+    return write_atomically(json.dumps(data, indent=1, allow_nan=False)
+                            + '\n', path)
 
 
 def read_reliability(path: Union[str, Path]) -> dict:

@@ -11,11 +11,11 @@ import csv
 import io
 import json
 import math
-import os
-import tempfile
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+from mmlt.utils.atomic_write import write_atomically
 
 PER_CLASS_KEYS = ('id', 'name', 'train_count', 'group')
 # entries of the JSON next to the rows; ``extra`` may not replace them
@@ -118,29 +118,6 @@ def per_class_rows(names: Sequence[str],
     ]
 
 
-def write_atomically(path: PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` so that a reader never sees half a file:
-    a temporary file in the same directory (same file system), then
-    ``os.replace``. Creates the directory."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp',
-                               dir=path.parent)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8', newline='') as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise
-    return path
-
-
 def _check_rows(rows: Sequence[Mapping], metric_names: Sequence[str]):
     columns = PER_CLASS_KEYS + tuple(metric_names)
     for i, row in enumerate(rows):
@@ -184,8 +161,8 @@ def write_per_class(out_stem: PathLike, rows: Sequence[Mapping], task: str,
     writer.writerow(columns)
     for row in rows:
         writer.writerow(['' if row[c] is None else row[c] for c in columns])
-    csv_path = write_atomically(stem + '.csv', buffer.getvalue())
-    json_path = write_atomically(stem + '.json', text_json)
+    csv_path = write_atomically(buffer.getvalue(), stem + '.csv')
+    json_path = write_atomically(text_json, stem + '.json')
     return csv_path, json_path
 
 

@@ -36,57 +36,13 @@ from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 
+from mmlt.utils.atomic_write import write_atomically
+
 ATOMIC_BACKEND = 'mmlt_atomic_local'
 POINTER = 'last_checkpoint'
 # message-hub key: the checkpoints the saved one supersedes, deleted after
 # the save; a run killed before deleting them deletes them on resume
 SUPERSEDED_KEY = 'superseded_ckpt_ids'
-
-
-def _fsync_dir(directory: str) -> None:
-    """Make a rename in ``directory`` durable (a no-op where directories
-    cannot be opened, e.g. Windows)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def write_atomically(data: bytes, filepath: Union[str, Path]) -> None:
-    """Write ``data`` to ``filepath`` so that it holds either its old
-    content or all of ``data``: a temporary file beside it, fsynced, then
-    renamed over it, and the directory fsynced."""
-    filepath = str(filepath)
-    directory = osp.dirname(osp.abspath(filepath))
-    os.makedirs(directory, exist_ok=True)
-    # one fixed name per target: a leftover of a killed write is overwritten
-    # by the next save of the same file
-    tmp = filepath + '.tmp'
-    try:
-        with open(tmp, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, filepath)
-    except BaseException as e:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        if isinstance(e, OSError) and e.filename is None:
-            # a full disk's ENOSPC names no file: name it, and say that
-            # the file it would replace is intact
-            raise OSError(e.errno, f'{e.strerror} while writing {filepath} '
-                          f'({len(data)} bytes); {filepath} keeps its '
-                          'earlier content, if any', filepath) from e
-        raise
-    _fsync_dir(directory)
 
 
 @register_backend(ATOMIC_BACKEND)
