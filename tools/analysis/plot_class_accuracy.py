@@ -45,6 +45,9 @@ except ImportError:  # run from a checkout without installing the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from mmlt.core.frequency import ClassFrequency, from_image_list  # noqa: E402
+from mmlt.utils.plot_files import (add_file_arguments,  # noqa: E402
+                                   add_output_arguments, file_labels,
+                                   save_figure)
 
 GROUP_COLOURS = ('#4c72b0', '#dd8452', '#55a868', '#c44e52', '#8172b3')
 
@@ -126,10 +129,7 @@ def plot_accuracy(args) -> None:
     import matplotlib.pyplot as plt
 
     freq = load_frequency(args.frequency, args.classes)
-    labels = args.labels or [Path(p).stem for p in args.results]
-    if len(labels) != len(args.results):
-        raise ValueError(f'{len(labels)} labels for {len(args.results)} '
-                         'result files.')
+    labels = file_labels(args.results, args.labels)
     order = np.argsort(-np.asarray(freq.counts), kind='stable')
     fig, ax = plt.subplots(figsize=(max(7, min(16, 0.45 * len(order))),
                                     4.5))
@@ -158,9 +158,7 @@ def plot_accuracy(args) -> None:
               loc='lower left')
     ax.set_title(args.title or 'per-class accuracy vs training frequency')
     fig.tight_layout()
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(args.out, dpi=args.dpi)
-    print(f'wrote {args.out}')
+    print(f'wrote {save_figure(fig, args.out, args.dpi)}')
 
 
 def read_checkpoint(checkpoint: str, allow_unsafe: bool = False) -> dict:
@@ -277,8 +275,7 @@ def plot_calibration(args) -> None:
     fig.suptitle(args.title or f'DisAlign calibration ({name}) vs training '
                  'frequency', fontsize=11)
     fig.tight_layout()
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(args.out, dpi=args.dpi)
+    save_figure(fig, args.out, args.dpi)
     for title, values, _ in panels:
         by_group = ', '.join(
             f'{g} {np.nanmean(values[idx]):.3f}'
@@ -294,8 +291,7 @@ def parse_args(argv=None):
     sub = parser.add_subparsers(dest='mode', required=True)
     acc = sub.add_parser('accuracy', help='per-class accuracy of result '
                          'files (tools/test.py --out-item metrics)')
-    acc.add_argument('results', nargs='+', help='metrics JSON files')
-    acc.add_argument('--labels', nargs='+', help='one label per file')
+    add_file_arguments(acc, 'results', 'metrics JSON files')
     acc.add_argument('--key', help='the per-class entry (default: the one '
                      'ending in top1_classwise)')
     cal = sub.add_parser('calibration', help='magnitude / margin / '
@@ -310,13 +306,11 @@ def parse_args(argv=None):
                      help='unpickle the checkpoint in full when the safe '
                      'reader refuses it; runs code from the file: only for '
                      'files you trust (same as MMLT_UNSAFE_LOAD=1)')
+    add_output_arguments(cal)
     for p in (acc, cal):
         p.add_argument('--frequency', required=True,
                        help='frequency JSON or "path label" training list')
         p.add_argument('--classes', help='class names file, for a list')
-        p.add_argument('-o', '--out', required=True, help='PNG to write')
-        p.add_argument('--title')
-        p.add_argument('--dpi', type=int, default=120)
     return parser.parse_args(argv)
 
 

@@ -22,6 +22,8 @@ except ImportError:  # run from a checkout without installing the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from mmlt.core.per_class import read_per_class  # noqa: E402
+from mmlt.utils.plot_files import (add_file_arguments,  # noqa: E402
+                                   file_labels, save_figure)
 
 
 def group_boundaries(rows):
@@ -98,34 +100,22 @@ def plot(paths, labels, metric, out, title=None, dpi=120) -> Path:
     ax.set_title(title or f'per-class {metric} vs training count')
     ax.legend(fontsize=8, loc='lower right')
     fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=dpi)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out, dpi)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Plot a per-class metric of per-class result files '
         '(.json / .csv of write_per_class) against the training count.')
-    parser.add_argument('files', nargs='+', help='per-class .json / .csv')
-    parser.add_argument('--labels', nargs='+', help='one label per file '
-                        '(default: the file names)')
+    add_file_arguments(parser, 'files', 'per-class .json / .csv')
     parser.add_argument('--metric', help='the metric column (default: the '
                         "first file's first metric)")
-    parser.add_argument('-o', '--out', required=True, help='PNG to write')
-    parser.add_argument('--title')
-    parser.add_argument('--dpi', type=int, default=120)
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> Path:
     args = parse_args(argv)
-    labels = args.labels or [Path(p).stem for p in args.files]
-    if len(labels) != len(args.files):
-        raise ValueError(f'{len(labels)} labels for {len(args.files)} '
-                         'files; give one label per file.')
+    labels = file_labels(args.files, args.labels)
     out = plot(args.files, labels, args.metric, args.out, args.title,
                args.dpi)
     print(f'wrote {out}')

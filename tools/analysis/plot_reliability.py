@@ -18,6 +18,8 @@ except ImportError:  # run from a checkout without installing the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from mmlt.core.calibration_error import read_reliability  # noqa: E402
+from mmlt.utils.plot_files import (add_file_arguments,  # noqa: E402
+                                   file_labels, save_figure)
 
 
 def plot(paths, labels, out, title=None, dpi=120) -> Path:
@@ -45,31 +47,19 @@ def plot(paths, labels, out, title=None, dpi=120) -> Path:
     axes[0][0].set_ylabel('accuracy')
     fig.suptitle(title or 'reliability diagram', fontsize=11)
     fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=dpi)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out, dpi)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Reliability diagrams of write_reliability JSON files.')
-    parser.add_argument('files', nargs='+', help='reliability .json files')
-    parser.add_argument('--labels', nargs='+', help='one label per file '
-                        '(default: the file names)')
-    parser.add_argument('-o', '--out', required=True, help='PNG to write')
-    parser.add_argument('--title')
-    parser.add_argument('--dpi', type=int, default=120)
+    add_file_arguments(parser, 'files', 'reliability .json files')
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> Path:
     args = parse_args(argv)
-    labels = args.labels or [Path(p).stem for p in args.files]
-    if len(labels) != len(args.files):
-        raise ValueError(f'{len(labels)} labels for {len(args.files)} '
-                         'files; give one label per file.')
+    labels = file_labels(args.files, args.labels)
     out = plot(args.files, labels, args.out, args.title, args.dpi)
     print(f'wrote {out}')
     return out
