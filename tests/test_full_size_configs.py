@@ -104,6 +104,23 @@ def common_log_checks(text: str) -> None:
     assert 'URLError' not in text and 'Downloading' not in text
 
 
+def train_then_test(root: Path, cfg: Config, name: str, checkpoint: str,
+                    load_from: Path = None):
+    """``tools/train.py`` on ``cfg`` (from ``load_from``), then
+    ``tools/test.py`` on its ``checkpoint``; the work dir and everything
+    both printed and logged, checked by ``common_log_checks``."""
+    config = write(cfg, root, f'{name}.py')
+    work_dir = root / 'work_dirs' / name
+    options = [] if load_from is None else ['--cfg-options',
+                                            f'load_from={load_from}']
+    trained = run(root, 'train.py', config, '--work-dir', work_dir, *options)
+    out = run(root, 'test.py', config, work_dir / checkpoint, '--work-dir',
+              work_dir)
+    text = trained.stdout + out.stdout + out.stderr + log_of(work_dir)
+    common_log_checks(text)
+    return work_dir, text
+
+
 # ----------------------------------------------------------------------------
 # LVIS v1, Mask R-CNN R50-FPN: DisAlign and cRT
 
@@ -130,14 +147,8 @@ def lvis(root):
 def test_lvis_mask_rcnn(root, lvis, name):
     cfg = shrink(Config.fromfile(str(CONFIGS / 'lvis' / name)), iters=2,
                  batch=2, scales=LVIS_SCALES)
-    config = write(cfg, root, f'lvis_{name}')
-    work_dir = root / 'work_dirs' / f'lvis_{name}'
-    trained = run(root, 'train.py', config, '--work-dir', work_dir,
-                  '--cfg-options', f'load_from={lvis}')
-    out = run(root, 'test.py', config, work_dir / 'iter_2.pth', '--work-dir',
-              work_dir)
-    text = trained.stdout + out.stdout + out.stderr + log_of(work_dir)
-    common_log_checks(text)
+    work_dir, text = train_then_test(root, cfg, f'lvis_{name}', 'iter_2.pth',
+                                     lvis)
     assert re.search(r'lvis/bbox_AP: \S+ .*lvis/segm_AP: ', text), text[-3000:]
     assert '| category' not in text  # mmdet's 1,203-row table: in the file
     found = per_class(work_dir, 'det')
@@ -187,14 +198,8 @@ def ade_group_values(text: str) -> list:
 
 def test_ade20k_fcn_disalign(root, ade):
     name = 'fcn_r50-d8_disalign_4xb4-8k_ade20k-512x512.py'
-    config = write(ade_config(name), root, f'ade_{name}')
-    work_dir = root / 'work_dirs' / 'ade_disalign'
-    trained = run(root, 'train.py', config, '--work-dir', work_dir,
-                  '--cfg-options', f'load_from={ade}')
-    out = run(root, 'test.py', config, work_dir / 'iter_2.pth', '--work-dir',
-              work_dir)
-    text = trained.stdout + out.stdout + out.stderr + log_of(work_dir)
-    common_log_checks(text)
+    work_dir, text = train_then_test(root, ade_config(name), 'ade_disalign',
+                                     'iter_2.pth', ade)
     values = ade_group_values(text)
     assert len(values) == 6, values
     assert all(re.fullmatch(r'\d+\.\d\d|None', v) for v in values), values
@@ -255,14 +260,8 @@ def imagenet(root):
 def test_imagenet_lt_resnet50(root, imagenet, name):
     cfg = shrink(Config.fromfile(str(CONFIGS / 'imagenet_lt' / name)),
                  epochs=1, batch=512, scales=IMAGENET_SCALES)
-    config = write(cfg, root, f'imagenet_{name}')
-    work_dir = root / 'work_dirs' / f'imagenet_{name}'
-    trained = run(root, 'train.py', config, '--work-dir', work_dir,
-                  '--cfg-options', f'load_from={imagenet}')
-    out = run(root, 'test.py', config, work_dir / 'epoch_1.pth',
-              '--work-dir', work_dir)
-    text = trained.stdout + out.stdout + out.stderr + log_of(work_dir)
-    common_log_checks(text)
+    work_dir, text = train_then_test(root, cfg, f'imagenet_{name}',
+                                     'epoch_1.pth', imagenet)
     assert re.search(r'lt/top1: \S+ .*lt/top5: ', text)
     rows = per_class(work_dir, 'lt')['classes']
     assert len(rows) == 1000 and rows[0]['train_count'] == 5
@@ -283,14 +282,8 @@ def cifar(root):
 def test_cifar10_lt_disalign(root, cifar):
     name = 'resnet32_disalign_1xb128-10e_cifar10-lt-ir100.py'
     cfg = shrink(Config.fromfile(str(CONFIGS / 'cifar_lt' / name)), epochs=1)
-    config = write(cfg, root, f'cifar_{name}')
-    work_dir = root / 'work_dirs' / 'cifar_disalign'
-    trained = run(root, 'train.py', config, '--work-dir', work_dir,
-                  '--cfg-options', f'load_from={cifar}')
-    out = run(root, 'test.py', config, work_dir / 'epoch_1.pth',
-              '--work-dir', work_dir)
-    text = trained.stdout + out.stdout + out.stderr + log_of(work_dir)
-    common_log_checks(text)
+    _, text = train_then_test(root, cfg, 'cifar_disalign', 'epoch_1.pth',
+                              cifar)
     assert re.search(r'lt/few: \S+', text)
 
 
@@ -301,13 +294,7 @@ def test_deit_lt_student_with_its_teacher(root, cifar):
     real_formats.save_stage1(cfg.model.teacher.config,
                              root / cfg.model.teacher.checkpoint, 'mmpretrain')
     shrink(cfg, epochs=1, batch=2, indices=4)
-    config = write(cfg, root, f'deit_{name}')
-    work_dir = root / 'work_dirs' / 'deit'
-    trained = run(root, 'train.py', config, '--work-dir', work_dir)
-    out = run(root, 'test.py', config, work_dir / 'epoch_1.pth',
-              '--work-dir', work_dir)
-    text = trained.stdout + out.stdout + out.stderr + log_of(work_dir)
-    common_log_checks(text)
+    work_dir, text = train_then_test(root, cfg, 'deit', 'epoch_1.pth')
     # one labelled per-group line per head
     for head in ('lt_cls', 'lt_dist', 'lt_avg'):
         assert re.search(rf'{head} top-1 per group: ', text), head
