@@ -220,9 +220,16 @@ class LongTailAccuracy(BaseMetric):
             result = dict(
                 gt=int(torch.as_tensor(sample['gt_label']).flatten()[0]),
                 top=top.cpu().numpy())
-            if self.ece_bins or (self.label_shift or {}).get('adjust'):
+            if self._keeps_probs:
                 result['probs'] = score.float().cpu().numpy()
             self.results.append(result)
+
+    @property
+    def _keeps_probs(self) -> bool:
+        """Whether the evaluation needs each sample's class scores: the
+        calibration error, and the label shift moved to the test prior."""
+        return bool(self.ece_bins) or bool(
+            self.label_shift and self.label_shift['adjust'])
 
     def _check_classes(self) -> None:
         classes = (self.dataset_meta or {}).get('classes')
@@ -240,8 +247,10 @@ class LongTailAccuracy(BaseMetric):
         self._check_classes()
         gt = np.asarray([r['gt'] for r in results], dtype=np.int64)
         top = [r['top'] for r in results]
-        metrics = long_tail_accuracy([t[0] for t in top], gt, self.groups,
-                                     self.num_classes)
+        pred = np.asarray([t[0] for t in top], dtype=np.int64)
+        probs = (np.stack([r['probs'] for r in results])
+                 if self._keeps_probs else None)
+        metrics = long_tail_accuracy(pred, gt, self.groups, self.num_classes)
         for k in self.topk:
             if k == 1:
                 continue
@@ -254,12 +263,10 @@ class LongTailAccuracy(BaseMetric):
         if self.per_class_results:
             self._write_per_class(classwise, gt)
         if self.ece_bins:
-            metrics.update(self._calibration(results, gt))
+            metrics.update(self._calibration(probs, gt))
         if self.label_shift:
-            pred = np.asarray([t[0] for t in top])
-            probs = (np.stack([r['probs'] for r in results])
-                     if self.label_shift['adjust'] else None)
-            metrics.update(self._shifted(pred, gt, probs))
+            metrics.update(self._shifted(
+                pred, gt, probs if self.label_shift['adjust'] else None))
         for name, members in self.groups.items():
             missing = sorted(set(members) - set(averaged[name]))
             if not missing:
@@ -290,9 +297,8 @@ class LongTailAccuracy(BaseMetric):
         write_per_class_results(self.prefix, rows, 'classification',
                                 ['top1', 'test_samples'], self.per_class_dir)
 
-    def _calibration(self, results: List[dict],
+    def _calibration(self, probs: np.ndarray,
                      gt: np.ndarray) -> Dict[str, Optional[float]]:
-        probs = np.stack([r['probs'] for r in results])
         found = calibration_per_group(probs, gt, self.groups, self.ece_bins)
         path = run_output_path(f'reliability_{self.prefix}.json',
                                self.per_class_dir)
