@@ -227,15 +227,22 @@ class _CIFARLongTail(_ClassCounts):
         return [data_list[i] for i in keep]
 
     def _check_integrity(self) -> bool:
+        # mmpretrain asks twice per load (main process, then every rank)
+        if getattr(self, '_batches_checked', False):
+            return True
         folder = osp.join(self.data_prefix['root'], self.base_folder)
         paths = [osp.join(folder, name)
                  for name, _ in self.train_list + self.test_list]
         if not all(osp.isfile(p) for p in paths):
             return False
-        # batches.meta is read only for the class names, if at all
+        # the batches of the split are unpickled next; batches.meta only
+        # for the class names, if at all
+        files = self.train_list if self.split == 'train' else self.test_list
         meta = osp.join(folder, self.meta['filename'])
-        for path in paths + ([meta] if osp.isfile(meta) else []):
+        for path in [osp.join(folder, name) for name, _ in files] + (
+                [meta] if osp.isfile(meta) else []):
             check_cifar_batch(path)
+        self._batches_checked = True
         return True
 
 
