@@ -39,6 +39,7 @@ line every 15 s.
 import argparse
 import contextlib
 import gc
+import glob
 import io
 import json
 import os
@@ -90,7 +91,6 @@ def det_frequency():
 def per_class_file(metrics_file, name):
     """The per-class file (``per_class_<name>.json``) that the test run of
     ``metrics_file`` wrote next to its log."""
-    import glob
     found = sorted(glob.glob(osp.join(ROOT, osp.dirname(metrics_file), '*',
                                       f'per_class_{name}.json')),
                    key=osp.getmtime)
