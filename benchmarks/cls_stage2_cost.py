@@ -80,7 +80,7 @@ def make_batch(arch: str, size: int, batch_size: int):
 def trainer(args, stage: int, source=None):
     """A model ready to train for ``stage`` and its optim wrapper."""
     from mmengine.optim import build_optim_wrapper
-    from mmlt.engine import freeze_except_calibration, keep_norm_layers_in_eval
+    from mmlt.stage2 import freeze_except_calibration, keep_norm_layers_in_eval
     model = build(args.arch, stage, args.device)
     if source is not None:  # same weights in both stages
         model.load_state_dict(source.state_dict(), strict=False)

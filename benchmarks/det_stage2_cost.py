@@ -62,8 +62,8 @@ from mmengine.registry import init_default_scope  # noqa: E402
 
 import mmlt.detection  # noqa: E402,F401
 from mmlt.core.calibration import calibration_modules  # noqa: E402
-from mmlt.engine import (freeze_except_calibration,  # noqa: E402
-                         keep_norm_layers_in_eval)
+from mmlt.stage2 import (freeze_except_calibration,  # noqa: E402
+                        keep_norm_layers_in_eval)
 
 DEMO_DATA = osp.join(ROOT, 'data/lt_digits/det/')
 

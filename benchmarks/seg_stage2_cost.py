@@ -34,8 +34,8 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.optim import build_optim_wrapper  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
-from mmlt.engine import (freeze_except_calibration,  # noqa: E402
-                         keep_norm_layers_in_eval)
+from mmlt.stage2 import (freeze_except_calibration,  # noqa: E402
+                        keep_norm_layers_in_eval)
 
 
 def build(config, args):

@@ -14,7 +14,10 @@ mmpretrain scope (each keeps its own ``default_scope``) and mmlt has no
 registry of its own. So ``mmlt::`` resolves to the config file and adds no
 scope: the config is inherited exactly as by path.
 """
+import functools
 import os.path as osp
+
+from mmlt.utils.mmengine_internals import relies_on
 
 PREFIX = 'mmlt::'
 _PACKAGE_DIR = osp.dirname(osp.abspath(__file__))
@@ -49,6 +52,10 @@ def get_config_path(name: str) -> str:
     return path
 
 
+# wrapped below (the wrapper keeps it as __wrapped__)
+relies_on('mmengine.config.Config._get_cfg_path', '6cae4181dcfe32de')
+
+
 def register_mmlt_prefix() -> bool:
     """Let mmengine's ``Config`` resolve ``_base_ = 'mmlt::<config>'``.
 
@@ -59,6 +66,7 @@ def register_mmlt_prefix() -> bool:
     if getattr(original, '_mmlt_prefix', False):
         return False
 
+    @functools.wraps(original)
     def _get_cfg_path(cfg_path, filename):
         if isinstance(cfg_path, str) and cfg_path.startswith(PREFIX):
             # no scope: each mmlt config keeps its own default_scope

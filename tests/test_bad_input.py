@@ -24,8 +24,9 @@ from mmengine.runner import Runner
 from torch import nn
 
 from mmlt.core import DisAlignLinear, GRWKLLoss, effective_number_weights
-from mmlt.engine import (CheckpointMatchesModelHook, DisAlignRunner,
-                         FiniteLossHook, check_default_scope)
+from mmlt.engine import (CheckpointMatchesModelHook, FiniteLossHook,
+                         check_default_scope)
+from mmlt.stage2 import DisAlignRunner
 from mmlt.core.frequency import ClassFrequency, from_lvis_json
 
 REPO = Path(__file__).resolve().parents[1]

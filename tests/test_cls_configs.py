@@ -11,7 +11,7 @@ from mmengine.registry import init_default_scope
 
 import mmlt.classification  # noqa: F401
 from mmlt.classification import cifar_lt_counts
-from mmlt.engine import check_stage1_state_dict
+from mmlt.stage2 import check_stage1_state_dict
 
 REPO = Path(__file__).resolve().parents[1]
 

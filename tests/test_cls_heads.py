@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 import mmlt.classification  # noqa: F401
 from mmlt.core import grw_weights
-from mmlt.engine import check_stage1_state_dict
+from mmlt.stage2 import check_stage1_state_dict
 
 CALIBRATION = ['fc.calibration.magnitude', 'fc.calibration.margin',
                'fc.calibration.confidence.weight',

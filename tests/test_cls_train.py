@@ -15,7 +15,7 @@ import pytest
 import torch
 from mmengine.runner import Runner
 
-from mmlt.engine import DisAlignRunner
+from mmlt.stage2 import DisAlignRunner
 from tiny_runs import tiny_cls_data, two_epoch_config
 
 REPO = Path(__file__).resolve().parents[1]

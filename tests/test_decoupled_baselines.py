@@ -16,7 +16,7 @@ from mmlt.core.logit_adjustment import (LogitAdjustedConv2d,
                                         LogitAdjustedLinear, LogitAdjustment,
                                         log_prior)
 from mmlt.core.tau_norm import TauNormLinear
-from mmlt.engine import is_stage2_key
+from mmlt.stage2 import is_stage2_key
 
 
 def test_logit_adjustment_subtracts_tau_log_prior():

@@ -12,7 +12,7 @@ import pytest
 import torch
 from mmengine.runner import Runner
 
-from mmlt.engine import ClassBalancedSampler, DisAlignRunner
+from mmlt.stage2 import ClassBalancedSampler, DisAlignRunner
 # the fixtures of the DisAlign runs: the same tiny data, stage 1, safe loader
 from test_cls_train import data, safe_checkpoint_loader, stage1  # noqa: F401
 from tiny_runs import two_epoch_config
@@ -157,7 +157,7 @@ def test_class_balanced_sampler_draws_classes_uniformly(monkeypatch):
     sampler.set_epoch(1)
     assert list(sampler) != drawn
     # two ranks split one draw between them
-    import mmlt.engine.samplers as samplers
+    import mmlt.stage2.samplers as samplers
     shares = []
     for rank in (0, 1):
         monkeypatch.setattr(samplers, 'get_dist_info', lambda r=rank: (r, 2))

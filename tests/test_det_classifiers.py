@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 import mmlt.detection  # noqa: F401  (registers the classifiers)
 from mmlt.core import AdaptiveCalibration
-from mmlt.engine import check_stage1_state_dict
+from mmlt.stage2 import check_stage1_state_dict
 
 NUM_CLASSES = 5
 ROI = 3  # RoI feature size, small for speed

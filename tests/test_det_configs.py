@@ -12,7 +12,7 @@ from mmengine.registry import init_default_scope
 
 import mmlt.detection  # noqa: F401
 from mmlt.core import calibration
-from mmlt.engine import check_stage1_state_dict
+from mmlt.stage2 import check_stage1_state_dict
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 LVIS = osp.join(ROOT, 'configs/lvis')

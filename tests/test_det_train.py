@@ -17,8 +17,8 @@ from mmengine.runner import Runner
 import mmlt.detection  # noqa: F401
 from mmlt.core import AdaptiveCalibration
 from mmlt.engine.compat import fix_numpy_aliases_for_lvis
-from mmlt.engine import (check_stage1_state_dict, freeze_except_calibration,
-                         keep_norm_layers_in_eval)
+from mmlt.stage2 import (check_stage1_state_dict, freeze_except_calibration,
+                        keep_norm_layers_in_eval)
 from mmlt.core.frequency import from_lvis_json
 from mmlt.lt_digits import LT_DIGITS_CLASSES, make_lt_digits
 

@@ -203,7 +203,7 @@ def test_seg_and_det_classifiers_start_from_the_prior(tmp_path):
                       background=True)))
     with pytest.raises(ValueError, match='no class counts to start from'):
         bbox_head.init_weights()  # not silently the identity
-    from mmlt.engine.stage2_parts import start_from_loss_prior
+    from mmlt.core.stage2_parts import start_from_loss_prior
     assert start_from_loss_prior(bbox_head) == ['fc_cls.calibration']
     bbox_head.init_weights()
     assert torch.allclose(bbox_head.fc_cls.calibration.margin,

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from mmlt.core import GRWKLLoss
-from mmlt.engine.stage2 import check_frequency_classes, dataset_label_order
+from mmlt.stage2 import check_frequency_classes, dataset_label_order
 from mmlt.core.frequency import ClassFrequency, from_lvis_json
 
 # reverse id order, non-contiguous ids; instances per category id

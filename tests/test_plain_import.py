@@ -43,6 +43,7 @@ PARTS = ('apis', 'datasets', 'engine', 'evaluation', 'models', 'registry',
 TOOLBOXES = {
     'mmlt': [],
     'mmlt.engine': [],
+    'mmlt.stage2': [],
     'mmlt.classification': [f'mmpretrain.{p}' for p in PARTS],
     'mmlt.segmentation': [f'mmseg.{p}' for p in PARTS],
     'mmlt.detection': [f'mmdet.{p}' for p in PARTS],

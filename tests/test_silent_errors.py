@@ -34,7 +34,7 @@ def test_classification_counts_must_be_the_training_sets(tmp_path):
     from mmpretrain.registry import DATASETS
     from tiny_runs import tiny_cls_data
 
-    from mmlt.engine.stage2 import check_frequency_counts
+    from mmlt.stage2 import check_frequency_counts
     from mmlt.core.frequency import ClassFrequency
     data = tiny_cls_data(tmp_path / 'lt_digits')
     dataset = DATASETS.build(dict(
@@ -57,7 +57,7 @@ def test_classification_counts_must_be_the_training_sets(tmp_path):
 def test_detection_counts_differing_from_the_training_set_warn(tmp_path):
     from test_label_order import build_lvis_dataset, write_lvis_json
 
-    from mmlt.engine.stage2 import check_frequency_counts
+    from mmlt.stage2 import check_frequency_counts
     from mmlt.core.frequency import from_lvis_json
     ann_file = write_lvis_json(tmp_path / 'lvis.json')
     dataset = build_lvis_dataset(ann_file)
@@ -115,7 +115,7 @@ def test_stage2_from_a_stage2_checkpoint_warns(tmp_path):
     from mmengine.runner import Runner
     from test_stage2 import runner_cfg
 
-    from mmlt.engine import DisAlignRunner
+    from mmlt.stage2 import DisAlignRunner
     stage1 = Runner(**runner_cfg(tmp_path / 's1', False))
     stage1.train()
     first = DisAlignRunner(**runner_cfg(

@@ -13,7 +13,7 @@ from mmengine.runner import Runner
 from torch import nn
 
 from mmlt.core import DisAlignLinear, GRWKLLoss
-from mmlt.engine import DisAlignRunner, check_stage1_state_dict
+from mmlt.stage2 import DisAlignRunner, check_stage1_state_dict
 
 NUM_CLASSES = 3
 

@@ -16,17 +16,16 @@ from mmlt.utils.launcher import stop_with_launcher  # noqa: E402
 stop_with_launcher()
 silence_pkg_resources_warning()  # before mmengine is imported
 
-from mmengine.registry import RUNNERS  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 from torch.distributed.elastic.multiprocessing.errors import (  # noqa: E402
     record)
 
 from mmlt.engine import (CheckpointMatchesModelHook,  # noqa: E402
-                         DisAlignRunner, explain_collective_timeouts,
+                         build_runner, explain_collective_timeouts,
                          teardown_distributed)
 from mmlt.engine.tool_config import (add_run_args,  # noqa: E402
                                      load_run_config, parse_run_args)
-from mmlt.engine.training_set_checks import (  # noqa: E402
+from mmlt.stage2 import DisAlignRunner  # noqa: E402
+from mmlt.stage2.training_set_checks import (  # noqa: E402
     frequency_files_in, stale_frequency_files)
 
 
@@ -109,10 +108,7 @@ def main():
         else:
             cfg.test_evaluator = [evaluator, dump_results]
 
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
+    runner = build_runner(cfg)
     warn_stale_frequency_files(runner, cfg)
     if not isinstance(runner, DisAlignRunner):  # it checks checkpoints itself
         # mmengine loads non-strictly and only warns: evaluating a checkpoint

@@ -17,15 +17,12 @@ from mmlt.utils.launcher import stop_with_launcher  # noqa: E402
 stop_with_launcher()
 silence_pkg_resources_warning()  # before mmengine is imported
 
-from mmengine.registry import RUNNERS  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 from torch.distributed.elastic.multiprocessing.errors import (  # noqa: E402
     record)
 
-from mmlt.engine import (ResumedSettingsHook,  # noqa: E402
+from mmlt.engine import (AUTO_RESUME, build_runner,  # noqa: E402
                          check_work_dir_is_free, explain_collective_timeouts,
-                         latest_complete_checkpoint, teardown_distributed,
-                         with_safe_checkpoint_hook)
+                         teardown_distributed)
 from mmlt.engine.tool_config import (add_run_args,  # noqa: E402
                                      load_run_config, parse_run_args)
 
@@ -77,24 +74,12 @@ def main():
                                'dict(base_batch_size=...)` in the config.')
         cfg.auto_scale_lr.enable = True
 
-    # resume=True in a config without load_from means the same; mmengine's
-    # own lookup would take last_checkpoint's relative path from the cwd
-    if args.resume == 'auto' or (args.resume is None and cfg.get('resume')
-                                 and cfg.get('load_from') is None):
-        # The latest checkpoint of the work dir. mmengine would resume from
-        # load_from when it is set, and a DisAlign stage 2 sets it to the
-        # stage-1 checkpoint; with nothing to resume, start anew from
-        # load_from. The checkpoint last_checkpoint names, or the newest
-        # complete one (a run killed while saving may leave a pointer to a
-        # missing or truncated file).
-        latest = latest_complete_checkpoint(cfg.work_dir)
-        if latest is not None:
-            cfg.resume = True
-            cfg.load_from = latest
-        else:
-            cfg.resume = False
-            print(f'--resume: no checkpoint in {cfg.work_dir}; starting the '
-                  'run from the beginning.')
+    # The runner (mmlt.engine.SafeRunner) chooses the checkpoint: with
+    # 'auto', the work dir's latest complete one, else a new run from
+    # load_from (a DisAlign stage 2 sets it to stage 1); it also saves
+    # crash-safe and records the settings a resume compares.
+    if args.resume == 'auto':
+        cfg.resume = AUTO_RESUME
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
@@ -102,16 +87,7 @@ def main():
         # a new run must not mix its checkpoints with an earlier run's
         check_work_dir_is_free(cfg.work_dir, overwrite=args.overwrite)
 
-    # checkpoints written atomically, old ones deleted after the new one
-    cfg.default_hooks = with_safe_checkpoint_hook(cfg.get('default_hooks'))
-
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
-    # records the optimizer / schedule settings in each checkpoint; on
-    # --resume, says which ones the config changed (the checkpoint's win)
-    runner.register_hook(ResumedSettingsHook())
+    runner = build_runner(cfg)
     with explain_collective_timeouts(cfg):  # a stuck or dead rank
         runner.train()
     # a clean end for every rank: gloo's process group left to the

@@ -9,9 +9,9 @@ from mmlt.utils import check_toolbox_version
 check_toolbox_version('mmengine')
 check_toolbox_version('mmpretrain')
 
-# DisAlignRunner and mmlt's hooks, for configs that name them; importing
-# patches nothing (checkpoint loading: mmlt.engine.checkpoint_io)
+# registers mmlt's runners, hooks and sampler, for configs that name them
 import mmlt.engine  # noqa: E402,F401
+import mmlt.stage2  # noqa: E402,F401
 
 
 from .backbones import CifarResNet  # noqa: E402

@@ -14,6 +14,9 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.instancenorm import _InstanceNorm
 
+from .calibration import AdaptiveCalibration
+from .class_counts import UsesClassCounts
+
 # The children a stage-2 classifier adds to the stock one: the only
 # parameters stage 2 learns, and the only keys a stage-1 checkpoint lacks.
 STAGE2_PARTS = ('calibration', 'retrained')
@@ -121,8 +124,6 @@ def start_from_loss_prior(model: nn.Module) -> List[str]:
     with the class counts of the G-RW loss of the module that holds it
     (mmdet's bbox head: ``loss_cls``); return the calibrations' names.
     Fails naming the calibration when no such loss is found."""
-    from ..core import AdaptiveCalibration
-    from ..core.class_counts import UsesClassCounts
     started = []
     for name, module in model.named_modules():
         if not (isinstance(module, AdaptiveCalibration)

@@ -20,8 +20,9 @@ from mmlt.utils import check_toolbox_version
 check_toolbox_version('mmengine')
 check_toolbox_version('mmdet')
 
-# mmlt.engine registers DisAlignRunner and mmlt's hooks for the configs
+# registers mmlt's runners, hooks and sampler, for configs that name them
 import mmlt.engine  # noqa: E402,F401
+import mmlt.stage2  # noqa: E402,F401
 
 from .classifiers import (CosineLinear, DisAlignCosineLinear,  # noqa: E402
                           DisAlignLinear, LogitAdjustedCosineLinear,

@@ -1,8 +1,10 @@
-"""mmengine-level parts shared by every toolbox (no toolbox imports):
-the runtime of a run (``setup_runtime``: safe checkpoint reading and the
-other process-wide changes, made only when called; importing changes
-nothing outside mmlt), DisAlign's stage-2 runner, and the checks and hooks
-that turn wrong input into clear errors."""
+"""mmlt's run infrastructure, for every run and every toolbox (no toolbox
+imports): the runtime of a run (``setup_runtime``: safe checkpoint reading
+and the other process-wide changes, made only when called; importing
+changes nothing outside mmlt), ``SafeRunner`` (crash-safe saves, the
+checkpoint a run starts from), exact resume, distributed training on any
+device, and the checks and hooks that turn wrong input into clear errors.
+Stage 2 of the decoupled methods is built on it, in ``mmlt.stage2``."""
 from .checkpointing import (AtomicLocalBackend, SafeCheckpointHook,
                             latest_complete_checkpoint,
                             with_safe_checkpoint_hook)
@@ -19,25 +21,19 @@ from .distributed import (DEFAULT_DIST_TIMEOUT, AnyDeviceDDP,
                           explain_collective_timeouts, model_digests,
                           setup_distributed, stop_with_launcher,
                           teardown_distributed)
-from .resume import RNGStateHook
-from .runtime import setup_runtime
-from .samplers import ClassBalancedSampler
 from .hooks import (CheckpointMatchesModelHook, FiniteLossHook,
                     ResumedSettingsHook)
-from .stage2 import (DisAlignRunner, check_frequency_classes,
-                     check_stage1_state_dict, freeze_except_calibration,
-                     freeze_except_stage2, is_stage2_key, stage2_parts,
-                     keep_norm_layers_in_eval)
+from .resume import RNGStateHook
+from .runner import (AUTO_RESUME, SafeRunner, build_runner,
+                     checkpoint_to_start_from)
+from .runtime import setup_runtime
 
 __all__ = [
     'ADAPTER_TOOLBOXES', 'setup_runtime', 'check_checkpoint_matches_model',
-    'check_work_dir_is_free', 'ResumedSettingsHook',
-    'check_default_scope', 'CheckpointMatchesModelHook', 'DisAlignRunner',
-    'check_frequency_classes', 'check_stage1_state_dict', 'FiniteLossHook',
-    'freeze_except_calibration', 'freeze_except_stage2', 'is_stage2_key',
-    'stage2_parts', 'imported_adapters',
-    'keep_norm_layers_in_eval',
-    'AnyDeviceDDP', 'ClassBalancedSampler', 'RankConsistencyHook', 'model_digests',
+    'check_work_dir_is_free', 'ResumedSettingsHook', 'check_default_scope',
+    'CheckpointMatchesModelHook', 'FiniteLossHook', 'imported_adapters',
+    'AUTO_RESUME', 'SafeRunner', 'build_runner', 'checkpoint_to_start_from',
+    'AnyDeviceDDP', 'RankConsistencyHook', 'model_digests',
     'setup_distributed', 'teardown_distributed', 'RNGStateHook',
     'AtomicLocalBackend', 'SafeCheckpointHook', 'latest_complete_checkpoint',
     'with_safe_checkpoint_hook', 'DEFAULT_DIST_TIMEOUT',

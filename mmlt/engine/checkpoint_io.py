@@ -43,6 +43,8 @@ from typing import Callable, Iterable, Optional
 import numpy as np
 import torch
 
+from ..utils.mmengine_internals import relies_on
+
 UNSAFE_LOAD_ENV = 'MMLT_UNSAFE_LOAD'
 UNSAFE_LOAD_FLAG = '--unsafe-load'
 UNSAFE_LOAD_HELP = (
@@ -290,6 +292,13 @@ def _local_loader(allow_unsafe: bool) -> Callable:
 
     load_from_local.mmlt_allow_unsafe = allow_unsafe
     return load_from_local
+
+
+# mmlt's local loader is the '' scheme of CheckpointLoader._schemes, which
+# this method reads; read_checkpoint calls _load_checkpoint for the rest
+relies_on('mmengine.runner.checkpoint.CheckpointLoader._get_checkpoint_loader',
+          '54915b42c39d840f')
+relies_on('mmengine.runner.checkpoint._load_checkpoint', '8cf68c1873d03aea')
 
 
 def use_safe_checkpoint_loader(allow_unsafe: bool = False) -> Callable:

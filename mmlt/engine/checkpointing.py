@@ -38,6 +38,8 @@ from mmengine.registry import HOOKS
 
 from mmlt.utils.atomic_write import write_atomically
 
+from ..utils.mmengine_internals import relies_on
+
 ATOMIC_BACKEND = 'mmlt_atomic_local'
 POINTER = 'last_checkpoint'
 # message-hub key: the checkpoints the saved one supersedes, deleted after
@@ -162,6 +164,14 @@ class SafeCheckpointHook(CheckpointHook):
         finally:
             self.file_backend = backend
         self._remove(deferred)
+
+
+# SafeCheckpointHook replaces the first two and extends the third
+relies_on('mmengine.hooks.CheckpointHook._save_checkpoint_with_step',
+          'cdbc1b54c7c88d95')
+relies_on('mmengine.hooks.CheckpointHook._save_best_checkpoint',
+          '8e1e477297ea08d7')
+relies_on('mmengine.hooks.CheckpointHook.before_train', '88570c95d1e437f5')
 
 
 class _DeferredRemovals:

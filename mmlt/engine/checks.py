@@ -10,7 +10,7 @@ from typing import Dict, List, Mapping
 
 from torch import nn
 
-from .stage2_parts import is_calibration_key, is_stage2_key
+from ..core.stage2_parts import is_calibration_key, is_stage2_key
 
 # mmlt adapter -> the toolbox whose registries it registers into.
 ADAPTER_TOOLBOXES = {

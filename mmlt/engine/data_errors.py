@@ -16,6 +16,8 @@ import functools
 
 from mmengine.dataset import BaseDataset
 
+from ..utils.mmengine_internals import relies_on
+
 _NOTE = 'mmlt: raised by the data pipeline on sample'
 _PATH_KEYS = ('img_path', 'seg_map_path', 'ann_path', 'file_name')
 _applied = False
@@ -32,6 +34,10 @@ def describe_sample(dataset, idx) -> str:
     except Exception:  # the note must never hide the real error
         pass
     return f'{_NOTE} {idx} of {type(dataset).__name__}{paths}'
+
+
+# wrapped below
+relies_on('mmengine.dataset.BaseDataset.prepare_data', '08bf00232272a716')
 
 
 def name_samples_in_pipeline_errors() -> bool:

@@ -50,6 +50,8 @@ from mmengine.hooks import CheckpointHook, Hook
 from mmengine.registry import HOOKS
 from mmengine.runner import IterBasedTrainLoop
 
+from ..utils.mmengine_internals import relies_on
+
 
 def get_rng_state() -> dict:
     """Every generator's state as plain data (lists, ints, floats, str and
@@ -86,6 +88,12 @@ def _checkpoint_due(runner) -> bool:
             hook.every_n_train_iters(runner, hook.interval, hook.save_begin)
             or (hook.save_last and hook.is_last_train_iter(runner)))
         for hook in runner.hooks)
+
+
+# the loop replays `iter` batches of its data iterator after a resume, and
+# Runner.resume sets runner._resume before the hooks see the checkpoint
+relies_on('mmengine.runner.IterBasedTrainLoop.run', 'f5de0b5cf6e25e3b')
+relies_on('mmengine.runner.Runner.resume', '30cc2d3b4e1afabd')
 
 
 class RestoreAfterReplay:

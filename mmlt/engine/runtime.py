@@ -16,11 +16,14 @@ only the checkpoint opt-in):
 * ``_base_ = 'mmlt::<config>'`` resolves to mmlt's configs (``mmlt.mim``);
 * the ``pkg_resources is deprecated`` warning that mmengine 0.10 raises
   when it reads a toolbox's config (``mmpretrain::...``) is not shown:
-  nothing a user of mmlt can act on (``mmlt.utils.known_warnings``).
+  nothing a user of mmlt can act on (``mmlt.utils.known_warnings``);
+* a warning, once, when the installed mmengine changed an internal mmlt
+  overrides or depends on (``mmlt.utils.mmengine_internals``).
 
 ``tools/train.py``, ``tools/test.py`` (so ``mmlt-train`` / ``mmlt-test``),
-``tools/analysis/choose_tau.py`` and ``DisAlignRunner`` call it. A script
-that builds its own Runner calls it first::
+``tools/analysis/choose_tau.py`` and mmlt's runners (``SafeRunner``, so
+``DisAlignRunner``) call it. A script that builds mmengine's own Runner
+calls it first::
 
     from mmlt.engine import setup_runtime
     setup_runtime()
@@ -34,6 +37,7 @@ from .checkpoint_io import (current_unsafe_choice, unsafe_load_from_env,
                             use_safe_checkpoint_loader)
 from .compat import fix_numpy_aliases_for_lvis
 from .data_errors import name_samples_in_pipeline_errors
+from ..utils.mmengine_internals import warn_on_changed_internals
 
 
 def setup_runtime(allow_unsafe_checkpoints: Optional[bool] = None) -> None:
@@ -44,6 +48,7 @@ def setup_runtime(allow_unsafe_checkpoints: Optional[bool] = None) -> None:
             tools' ``--unsafe-load``). None: keep the choice of an earlier
             call, else ``MMLT_UNSAFE_LOAD=1`` opts in.
     """
+    warn_on_changed_internals()
     if allow_unsafe_checkpoints is None:
         allow_unsafe_checkpoints = current_unsafe_choice()
         if allow_unsafe_checkpoints is None:

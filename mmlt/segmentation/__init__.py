@@ -9,9 +9,9 @@ from mmlt.utils import check_toolbox_version
 check_toolbox_version('mmengine')
 check_toolbox_version('mmseg')
 
-# DisAlignRunner and mmlt's hooks, for configs that name them; importing
-# patches nothing (checkpoint loading: mmlt.engine.checkpoint_io)
+# registers mmlt's runners, hooks and sampler, for configs that name them
 import mmlt.engine  # noqa: E402,F401
+import mmlt.stage2  # noqa: E402,F401
 
 from .heads import (STOCK_HEADS, disalign_head,  # noqa: E402
                     logit_adjusted_head)

@@ -2,8 +2,10 @@
 a trained, frozen model (DisAlign; cRT, LWS; the post-hoc logit adjustment
 and tau-norm, which only test).
 
-One mechanism for mmdet, mmseg and mmpretrain: ``DisAlignRunner``, an
-mmengine ``Runner`` chosen in a config with ``runner_type = 'DisAlignRunner'``.
+One mechanism for mmdet, mmseg and mmpretrain: ``DisAlignRunner``, mmlt's
+``SafeRunner`` (``mmlt.engine.runner``: the runtime, crash-safe saves, the
+checkpoint to start from) chosen in a config with
+``runner_type = 'DisAlignRunner'``.
 Every stage-2 classifier is a stock classifier with its stock parameter
 names plus one child that stage 2 adds (``STAGE2_PARTS``): ``calibration``
 (DisAlign's adaptive calibration, LWS's scales, the parameter-free logit
@@ -33,48 +35,28 @@ and it
 * adds ``FiniteLossHook`` (stop on a NaN / inf loss, never save NaN
   weights) and ``RNGStateHook`` (``--resume`` repeats the interrupted run)
   unless the config lists them, and checks that the config's
-  ``default_scope`` fits the mmlt adapter it imports;
-* saves with ``SafeCheckpointHook`` in place of ``CheckpointHook`` (a crash
-  during a save leaves the last complete checkpoint).
+  ``default_scope`` fits the mmlt adapter it imports.
 
-The functions are usable without the runner.
+The functions it uses (``mmlt.core.stage2_parts``, ``.stage1_checkpoint``,
+``.training_set_checks``) work without the runner.
 """
 import logging
-from typing import Dict, List, Tuple
 
-from mmengine.hooks import Hook
 from mmengine.logging import MMLogger
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 from torch import nn
 
-from .checkpointing import (latest_complete_checkpoint,
-                            with_safe_checkpoint_hook)
-from .checks import check_default_scope, check_shapes
-from .hooks import (CheckpointMatchesModelHook, FiniteLossHook,
-                    loaded_checkpoint)
-from .resume import RNGStateHook
-from .runtime import setup_runtime
-from .stage2_parts import (STAGE2_PARTS, drop_pretrained_init,
-                           start_from_loss_prior,
-                           freeze_except_calibration,
-                           freeze_except_stage2, is_calibration_key,
-                           is_stage2_key, keep_norm_layers_in_eval,
-                           stage2_parts)
+from ..core.stage2_parts import (drop_pretrained_init, freeze_except_stage2,
+                                 keep_norm_layers_in_eval,
+                                 start_from_loss_prior, stage2_parts)
+from ..engine.checks import check_default_scope
+from ..engine.hooks import CheckpointMatchesModelHook, FiniteLossHook
+from ..engine.resume import RNGStateHook
+from ..engine.runner import SafeRunner, is_hook
+from .stage1_checkpoint import Stage1CheckpointHook
 from .training_set_checks import (check_frequency_classes,
-                                  check_frequency_counts,
-                                  dataset_class_counts, dataset_label_order)
-
-# re-exported: the functions of stage 2, usable without the runner
-__all__ = [
-    'STAGE2_PARTS', 'NO_WEIGHT_DECAY_REASON', 'DisAlignRunner',
-    'Stage1CheckpointHook', 'check_stage1_state_dict', 'is_stage2_key',
-    'stage2_parts', 'freeze_except_stage2', 'freeze_except_calibration',
-    'is_calibration_key', 'keep_norm_layers_in_eval',
-    'check_frequency_classes', 'check_frequency_counts',
-    'dataset_class_counts', 'dataset_label_order'
-]
+                                  check_frequency_counts, dataset_label_order)
 
 # One rule for every task: the calibration takes no weight decay. Decay pulls
 # each of its parameters to 0, and 0 is the identity only for the margin:
@@ -89,120 +71,6 @@ NO_WEIGHT_DECAY_REASON = (
     'the identity through its short schedule instead')
 
 
-def check_stage1_state_dict(
-        model: nn.Module, state_dict: Dict,
-        source: str = 'the checkpoint') -> Tuple[List[str], List[str]]:
-    """Compare a stage-1 state dict with a stage-2 model.
-
-    Returns ``(new_keys, unexpected_keys)``: the model's keys absent from the
-    checkpoint (all of them calibration keys) and the checkpoint's keys the
-    model does not have. Raises ``ValueError`` if a non-calibration key is
-    missing (the checkpoint is not of this model, or lacks its classifier)
-    or a shape differs.
-    """
-    own = model.state_dict()
-    missing = [k for k in own if k not in state_dict]
-    new_keys = [k for k in missing if is_stage2_key(k)]
-    absent = [k for k in missing if not is_stage2_key(k)]
-    if absent:
-        classifier = [k for k in absent if k.rsplit('.', 1)[0] in
-                      {n.rsplit('.', 1)[0] for n in _calibrated_classifiers(model)}]
-        hint = (f' It has no classifier weights ({", ".join(classifier)}): '
-                'DisAlign keeps the stage-1 classifier and only learns its '
-                'calibration.' if classifier else '')
-        raise ValueError(
-            f'{source} lacks {len(absent)} weights the DisAlign stage-2 model '
-            f'needs, e.g. {", ".join(absent[:5])}.{hint} Load the checkpoint '
-            'of the same model trained in stage 1 (load_from=...).')
-    check_shapes(own, state_dict, source)
-    unexpected = [k for k in state_dict if k not in own]
-    return new_keys, unexpected
-
-
-def _calibrated_classifiers(model: nn.Module) -> List[str]:
-    """Parameter names of the classifiers that carry a stage-2 part."""
-    names = []
-    modules = dict(model.named_modules())
-    for name, _ in stage2_parts(model):
-        owner = name.rsplit('.', 1)[0] if '.' in name else ''
-        names += [f'{owner}.{p}'.lstrip('.') for p, _ in
-                  modules[owner].named_parameters(recurse=False)]
-    return names
-
-
-class Stage1CheckpointHook(Hook):
-    """Check the checkpoint a stage-2 run loads before mmengine loads it:
-    every weight but the stage-2 parts present with its shape
-    (:func:`check_stage1_state_dict`).
-
-    Training (``load_from``, or the interrupted run's on ``--resume``): log
-    the stage-2 keys that keep their init and the checkpoint's keys the
-    model does not use; warn when ``load_from`` already holds a calibration.
-    Testing (``training=False``): the checkpoint must hold the stage-2 parts
-    that learn (a calibration, cRT's classifier, LWS's scales); a stage-1
-    checkpoint there would report stage 1 with an untrained calibration.
-    ``DisAlignRunner`` registers it (for val / test,
-    ``CheckpointMatchesModelHook`` too).
-    """
-    priority = 'VERY_HIGH'
-
-    def __init__(self, training: bool = True) -> None:
-        self.training = training
-
-    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        state, model, filename = loaded_checkpoint(runner, checkpoint)
-        new_keys, unexpected = check_stage1_state_dict(
-            model, state, f'checkpoint {filename}')
-        if not self.training:
-            if new_keys:
-                raise ValueError(
-                    f'checkpoint {filename} has none of the stage-2 weights '
-                    f'of this model ({len(new_keys)} keys, e.g. '
-                    f'{", ".join(new_keys[:3])}): it is a stage-1 '
-                    'checkpoint, and testing it with this stage-2 config '
-                    'would report stage 1\'s numbers with an untrained '
-                    'stage 2. Test the checkpoint the stage-2 run saved '
-                    '(its work dir\'s last_checkpoint), or this one with '
-                    'its stage-1 config.')
-            return
-        calibrated = [k for k in state if is_stage2_key(k)]
-        if calibrated and not getattr(runner, '_resume', False):
-            # a user may mean it (calibrating further), so a warning
-            runner.logger.warning(
-                f'DisAlign stage 2: load_from={filename} already holds a '
-                f'calibration ({len(calibrated)} keys, e.g. {calibrated[0]})'
-                ': it is a stage-2 checkpoint, so this run starts from its '
-                'calibration, not from the identity. To calibrate from '
-                'scratch, set load_from to the stage-1 checkpoint; to '
-                'continue an interrupted run, use --resume.')
-        if new_keys:
-            runner.logger.info(
-                f'DisAlign stage 2: loaded {filename}; {len(new_keys)} new '
-                f'(calibration) keys keep their initial values: '
-                f'{", ".join(new_keys)}')
-        if unexpected:
-            runner.logger.warning(
-                f'{filename} has {len(unexpected)} keys the model does not '
-                f'use (ignored): {", ".join(unexpected[:10])}')
-        # Said above, so mmengine need not print its own "do not match
-        # exactly" list: the new keys are loaded as the values they keep,
-        # and the unused ones are left out.
-        loaded = checkpoint.get('state_dict', checkpoint)
-        own = model.state_dict()
-        for key in new_keys:
-            loaded[key] = own[key]
-        for key in unexpected:
-            loaded.pop(key, None)
-            loaded.pop(f'module.{key}', None)
-
-
-def _is_hook(hook, hook_cls: type) -> bool:
-    kind = hook.get('type') if isinstance(hook, dict) else type(hook)
-    if isinstance(kind, str):
-        return kind.rsplit('.', 1)[-1] == hook_cls.__name__
-    return isinstance(kind, type) and issubclass(kind, hook_cls)
-
-
 class _DropMessages(logging.Filter):
     """Drops the log records whose message contains ``text``."""
 
@@ -215,19 +83,13 @@ class _DropMessages(logging.Filter):
 
 
 @RUNNERS.register_module()
-class DisAlignRunner(Runner):
+class DisAlignRunner(SafeRunner):
     """The mmengine Runner for DisAlign stage 2 (see the module docstring).
 
     Use it with ``runner_type = 'DisAlignRunner'`` and ``load_from`` set to
     the stage-1 checkpoint; the standard ``tools/train.py`` and
     ``tools/test.py`` build it from the config.
     """
-
-    def __init__(self, *args, **kwargs):
-        # safe checkpoint reading and the rest of mmlt's runtime, whoever
-        # builds the runner (the tools have set it up already)
-        setup_runtime()
-        super().__init__(*args, **kwargs)
 
     @classmethod
     def from_cfg(cls, cfg) -> 'DisAlignRunner':
@@ -237,10 +99,9 @@ class DisAlignRunner(Runner):
     def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
         custom_hooks = list(custom_hooks or [])
         for hook_cls in (FiniteLossHook, RNGStateHook):
-            if not any(_is_hook(h, hook_cls) for h in custom_hooks):
+            if not any(is_hook(h, hook_cls) for h in custom_hooks):
                 custom_hooks.append(hook_cls())
-        super().register_hooks(with_safe_checkpoint_hook(default_hooks),
-                               custom_hooks)
+        super().register_hooks(default_hooks, custom_hooks)
 
     def build_model(self, model):
         model = super().build_model(model)
@@ -299,16 +160,8 @@ class DisAlignRunner(Runner):
     def load_or_resume(self) -> None:
         if self._has_loaded:
             return
-        if self._load_from is None and not self._resume:
-            raise ValueError(
-                'DisAlign stage 2 calibrates a trained model: set `load_from` '
-                'to the stage-1 checkpoint (in the config, or '
-                '`--cfg-options load_from=PATH`).')
-        if self._resume and self._load_from is None:
-            # mmengine's own lookup would read last_checkpoint's relative
-            # path from the cwd
-            self._load_from = latest_complete_checkpoint(self.work_dir)
-        if self._resume and self._load_from is None:
+        nothing_to_resume = self.choose_checkpoint()
+        if self._load_from is None and nothing_to_resume:
             # mmengine would go on with nothing loaded: a calibration of
             # random weights
             raise ValueError(
@@ -316,6 +169,11 @@ class DisAlignRunner(Runner):
                 'no checkpoint, and load_from is not set. Set load_from to '
                 'the stage-1 checkpoint to start stage 2, or point '
                 '--work-dir at the interrupted run.')
+        if self._load_from is None:
+            raise ValueError(
+                'DisAlign stage 2 calibrates a trained model: set `load_from` '
+                'to the stage-1 checkpoint (in the config, or '
+                '`--cfg-options load_from=PATH`).')
         # the checks of the checkpoint, between mmengine's reading and
         # loading it; to evaluate, also the model's own checkpoint (a
         # missing cRT classifier would be a random one)

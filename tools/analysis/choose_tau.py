@@ -21,11 +21,9 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
 from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.registry import RUNNERS  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 
 from mmlt.engine import (UNSAFE_LOAD_FLAG, UNSAFE_LOAD_HELP,  # noqa: E402
-                         check_default_scope, setup_runtime)
+                         build_runner, check_default_scope, setup_runtime)
 
 # default sweep: Menon et al.'s and Kang et al.'s ranges
 DEFAULT_TAUS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
@@ -104,8 +102,7 @@ def main():
     cfg.load_from = args.checkpoint
     name = osp.splitext(osp.basename(args.config))[0]
     cfg.work_dir = args.work_dir or osp.join('work_dirs', 'choose_tau', name)
-    runner = (RUNNERS.build(cfg) if 'runner_type' in cfg
-              else Runner.from_cfg(cfg))
+    runner = build_runner(cfg)
     model = runner.model.module if hasattr(runner.model, 'module') \
         else runner.model
     modules = post_hoc_modules(model)
