@@ -306,9 +306,9 @@ def use_safe_checkpoint_loader(allow_unsafe: bool = False) -> Callable:
     :func:`load_checkpoint_file` (``load_from``, ``--resume``,
     ``tools/test.py CKPT``, ``Pretrained`` init, ``load_checkpoint``).
 
-    An explicit, process-wide choice: ``tools/train.py`` and
-    ``tools/test.py`` make it (``allow_unsafe`` from ``--unsafe-load``);
-    nothing does on import. Returns the loader it replaced.
+    An explicit, process-wide choice: ``setup_runtime`` makes it (the
+    tools pass ``--unsafe-load`` as ``allow_unsafe``); nothing does on
+    import. Returns the loader it replaced.
     """
     from mmengine.runner.checkpoint import CheckpointLoader
     previous = CheckpointLoader._schemes.get('')

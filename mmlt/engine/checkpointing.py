@@ -15,7 +15,7 @@ and a copied work dir resumes from the original's files.
   through that backend, updates ``last_checkpoint`` the same way with a
   path relative to the work dir, and deletes superseded checkpoints only
   once the new one and the pointer are on disk.
-  ``tools/train.py`` and ``DisAlignRunner`` put it in place of
+  ``SafeRunner`` (so ``DisAlignRunner``) puts it in place of
   ``CheckpointHook`` (``with_safe_checkpoint_hook``), every argument kept.
 * ``latest_complete_checkpoint``: what ``--resume`` resumes from: the
   checkpoint ``last_checkpoint`` names (relative, or an old absolute path),

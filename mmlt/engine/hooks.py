@@ -12,7 +12,7 @@ by type name (``custom_hooks = [dict(type='FiniteLossHook')]``) whatever its
   model lacks some of its weights or has other shapes (``tools/test.py``
   registers it; mmengine only warns and evaluates a partly random model).
 * ``ResumedSettingsHook``: on ``--resume``, warn when the config's optimizer
-  or schedule differs from the interrupted run's (``tools/train.py``
+  or schedule differs from the interrupted run's (``SafeRunner``
   registers it; the checkpoint's state silently wins).
 """
 import math

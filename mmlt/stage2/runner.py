@@ -84,11 +84,12 @@ class _DropMessages(logging.Filter):
 
 @RUNNERS.register_module()
 class DisAlignRunner(SafeRunner):
-    """The mmengine Runner for DisAlign stage 2 (see the module docstring).
+    """The runner of stage 2 (see the module docstring).
 
     Use it with ``runner_type = 'DisAlignRunner'`` and ``load_from`` set to
-    the stage-1 checkpoint; the standard ``tools/train.py`` and
-    ``tools/test.py`` build it from the config.
+    the stage-1 checkpoint, or to the stage-1 run's work dir (its latest
+    checkpoint); ``tools/train.py`` and ``tools/test.py`` build it from the
+    config.
     """
 
     @classmethod
