@@ -131,7 +131,9 @@ def run_set(name, methods, seeds, fresh):
     """Every method on one set, in this process; results to a file. A run
     finished earlier with the same config and options is not run again
     (``--fresh`` runs everything)."""
-    import demo  # tools/demo.py: runs the tools in this process
+    # tools/demo/: runs the tools in this process, and its checkpoint rule
+    from demo.in_process import tool
+    from demo.runs import checkpoint_of
     work = f'{WORK}/{name}'
     results = {}
 
@@ -174,11 +176,11 @@ def run_set(name, methods, seeds, fresh):
             if not osp.exists(path):
                 opts = [*options, 'test_dataloader.dataset.ann_file='
                         f'lt_digits_{split}.txt']
-                demo.tool('test.py', [config, checkpoint, '--work-dir',
-                                      f'{work}/{run}', '--out', path,
-                                      '--out-item', 'metrics',
-                                      '--cfg-options', *opts],
-                          f'{work}/{run}/{split}_test.log')
+                tool('test.py', [config, checkpoint, '--work-dir',
+                                 f'{work}/{run}', '--out', path,
+                                 '--out-item', 'metrics',
+                                 '--cfg-options', *opts],
+                     f'{work}/{run}/{split}_test.log')
             with open(osp.join(ROOT, path)) as f:
                 metrics = json.load(f)
             out[split] = {k: metrics.get(f'lt/{k}') for k in METRICS}
@@ -190,9 +192,9 @@ def run_set(name, methods, seeds, fresh):
             args = [config, '--work-dir', run_dir, '--overwrite']
             if options:
                 args += ['--cfg-options', *options]
-            demo.tool('train.py', args, f'{run_dir}/train.log')
+            tool('train.py', args, f'{run_dir}/train.log')
             finish(run)
-        return demo.last_checkpoint(run_dir)
+        return checkpoint_of(run_dir)
 
     configs = {m: set_config(name, METHODS[m][1]) for m in methods}
     stage1 = train('stage1', configs['stage1'], [])
@@ -211,10 +213,10 @@ def run_set(name, methods, seeds, fresh):
             if not current(method, config, stage1=stage1):
                 finish(method)
             if not osp.exists(sweep):
-                demo.tool('analysis/choose_tau.py',
-                          [config, stage1, '--work-dir', f'{work}/{method}',
-                           '--out', sweep],
-                          f'{work}/{method}/choose_tau.log')
+                tool('analysis/choose_tau.py',
+                     [config, stage1, '--work-dir', f'{work}/{method}',
+                      '--out', sweep],
+                     f'{work}/{method}/choose_tau.log')
             with open(osp.join(ROOT, sweep)) as f:
                 chosen = json.load(f)
             runs = [evaluate(method, config, stage1,
@@ -319,9 +321,10 @@ def main():
 
     for name in args.sets:
         prepare(name)
-    import demo  # tools/demo.py: its scheduler of one-thread processes
+    # tools/demo/: its scheduler of one-thread processes
+    from demo.scheduler import run_side_by_side
     start = time.time()
-    demo.run_side_by_side(
+    run_side_by_side(
         {name: [sys.executable, osp.abspath(__file__), '--set', name,
                 '--methods', *methods, '--seeds', *map(str, args.seeds)] +
          (['--fresh'] if args.fresh else []) for name in args.sets},
