@@ -6,9 +6,12 @@ from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
 
 # Shipped inside the wheel, as the OpenMMLab packages do: mmlt/.mim/configs
-# (for `_base_ = 'mmlt::...'`) and mmlt/.mim/tools (for mmlt-train /
-# mmlt-test). An editable install reads the checkout's own (mmlt/mim.py).
+# (for `_base_ = 'mmlt::...'`, with each folder's metafile.yml),
+# mmlt/.mim/tools (for mmlt-train / mmlt-test) and mmlt/.mim/model-index.yml
+# (what `mim search mmlt` reads). An editable install reads the checkout's
+# own (mmlt/mim.py).
 MIM_DIRS = ('configs', 'tools')
+MIM_FILES = ('model-index.yml', )
 
 
 class build_py_with_mim(build_py):
@@ -24,6 +27,9 @@ class build_py_with_mim(build_py):
             shutil.copytree(
                 name, target,
                 ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+        for name in MIM_FILES:
+            if osp.isfile(name):
+                shutil.copy(name, osp.join(self.build_lib, 'mmlt', '.mim'))
 
 
 def read_requirements(path):

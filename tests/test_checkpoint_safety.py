@@ -388,7 +388,8 @@ def needs(name):
         return 'deit_teacher'
     load_from = Config.fromfile(
         str(REPO / 'configs' / 'demo' / f'{name}.py')).get('load_from')
-    return Path(load_from).parent.name if load_from else None
+    # the stage-1 run's work dir, work_dirs/<stage-1 config>
+    return Path(load_from).name if load_from else None
 
 
 @pytest.fixture(scope='module')

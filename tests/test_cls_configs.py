@@ -26,7 +26,12 @@ def load(path) -> Config:
 CONFIGS = sorted(
     [p for p in (REPO / 'configs' / 'imagenet_lt').glob('*.py')] +
     [p for p in (REPO / 'configs' / 'cifar_lt').glob('*.py')] +
-    [p for p in (REPO / 'configs' / 'demo').glob('cls_*.py')])
+    [p for p in (REPO / 'configs' / 'demo').glob('cls_*.py')] +
+    # the bases these configs share
+    [REPO / 'configs' / '_base_' / rel for rel in (
+        'datasets/imagenet-lt_bs32.py',
+        'stage1/resnet32_1xb128-200e_cifar-lt.py',
+        'stage2/resnet32_disalign_1xb128-10e_cifar-lt.py')])
 FULL = [p for p in CONFIGS
         if 'model' in load(p) and 'train_dataloader' in load(p)]
 STAGE2 = [p for p in FULL if load(p).get('runner_type') == 'DisAlignRunner'
@@ -43,6 +48,17 @@ BASELINES = [p for p in FULL if load(p).model.head.type in BASELINE_KEYS]
 
 def name(path):
     return f'{path.parent.name}/{path.stem}'
+
+
+def stage1_of(path) -> Path:
+    """The stage-1 config a stage-2 config's ``load_from`` names: the
+    default work dir of a config of its folder, ``work_dirs/<stem>``."""
+    cfg = load(path)
+    match = re.fullmatch(r'work_dirs/([\w.-]+)', cfg.load_from)
+    assert match, cfg.load_from
+    stage1 = path.parent / f'{match[1]}.py'
+    assert stage1.is_file(), (path, cfg.load_from)
+    return stage1
 
 
 def build_model(cfg):
@@ -83,15 +99,10 @@ def test_config_loads(path):
 @pytest.mark.parametrize('path', STAGE2, ids=name)
 def test_stage2_config_matches_its_stage1(path):
     cfg = load(path)
-    match = re.fullmatch(r'work_dirs/(demo/)?([\w.-]+)/epoch_(\d+)\.pth',
-                         cfg.load_from)
-    assert match, cfg.load_from
-    folder = 'demo' if match[1] else path.parent.name
-    stage1_path = REPO / 'configs' / folder / f'{match[2]}.py'
-    stage1 = load(stage1_path)
+    folder = path.parent.name
+    # load_from is that stage 1's work dir (its latest checkpoint)
+    stage1 = load(stage1_of(path))
     assert stage1.get('runner_type') is None
-    # load_from is the last checkpoint of that stage 1
-    assert int(match[3]) == stage1.train_cfg.max_epochs
     assert cfg.model.head.loss.type == 'GRWKLLoss'
     cosine = 'Cosine' in cfg.model.head.type
     assert cfg.model.head.type == ('DisAlignCosineLinearClsHead' if cosine
@@ -156,12 +167,11 @@ def test_baseline_config_fits_its_stage1(path):
     if BASELINE_KEYS[head]:  # cRT / LWS: class-balanced, cross-entropy
         assert cfg.train_dataloader.sampler.type == 'ClassBalancedSampler'
         assert cfg.model.head.loss.type == 'CrossEntropyLoss'
-        match = re.fullmatch(r'work_dirs/(demo/)?([\w.-]+)/epoch_(\d+)\.pth',
-                             cfg.load_from)
-        stage1 = load(REPO / 'configs' / (
-            'demo' if match[1] else path.parent.name) / f'{match[2]}.py')
-        assert int(match[3]) == stage1.train_cfg.max_epochs
-    else:  # post hoc: tau named, so that choose_tau.py can write it back
+    # the stage 1 of its load_from (its work dir) is a plain stage 1
+    stage1 = load(stage1_of(path))
+    assert stage1.get('runner_type') is None
+    if not BASELINE_KEYS[head]:
+        # post hoc: tau named, so that choose_tau.py can write it back
         assert 'tau' in cfg.model.head
     # the same model with the stock head: what stage 1 trained
     stock = copy.deepcopy(cfg)
@@ -170,6 +180,7 @@ def test_baseline_config_fits_its_stage1(path):
         num_classes=cfg.model.head.num_classes,
         in_channels=cfg.model.head.in_channels,
         loss=dict(type='CrossEntropyLoss'))
+    assert stock.model.head.type == stage1.model.head.type
     new, unexpected = check_stage1_state_dict(
         build_model(cfg), build_model(stock).state_dict())
     assert sorted(new) == BASELINE_KEYS[head] and unexpected == []
@@ -178,7 +189,10 @@ def test_baseline_config_fits_its_stage1(path):
 def test_demo_stage2_defaults_to_the_demo_stage1_checkpoint():
     stage1 = load(REPO / 'configs/demo/cls_stage1.py')
     stage2 = load(REPO / 'configs/demo/cls_stage2.py')
-    assert stage2.load_from == ('work_dirs/demo/cls_stage1/epoch_'
-                                f'{stage1.train_cfg.max_epochs}.pth')
+    # the work dir of `python tools/train.py configs/demo/cls_stage1.py`:
+    # the runner loads its latest checkpoint
+    assert stage2.load_from == 'work_dirs/cls_stage1'
+    assert stage1_of(REPO / 'configs/demo/cls_stage2.py') == \
+        REPO / 'configs/demo/cls_stage1.py'
     assert stage1.model.backbone.type == 'CifarResNet'
     assert stage1.model.backbone.get('init_cfg') is None  # from scratch

@@ -24,8 +24,10 @@ STAGE2 = [
     'mask-rcnn_r101_fpn_disalign_9k_lvis-v1.py',
     'cascade-mask-rcnn_r50_fpn_disalign_9k_lvis-v1.py',
 ]
-# (stage 1, stage 2): the stage-1 configs named in each stage-2 config
+# (stage 1, stage 2): the stage-1 configs named in each stage-2 config (the
+# first of each: its load_from)
 PAIRS = [
+    ('mask-rcnn_r50_fpn_sample1e-3_ms-1x_lvis-v1.py', 'mask-rcnn_disalign.py'),
     ('mmdet::lvis/mask-rcnn_r50_fpn_sample1e-3_ms-1x_lvis-v1.py',
      'mask-rcnn_disalign.py'),
     ('mask-rcnn_r50_fpn_random-ms-1x_lvis-v1.py', 'mask-rcnn_disalign.py'),
@@ -33,7 +35,7 @@ PAIRS = [
      'mask-rcnn_r50_fpn_disalign-cosine_9k_lvis-v1.py'),
     ('mask-rcnn_r50_fpn_cosine_random-ms-1x_lvis-v1.py',
      'mask-rcnn_r50_fpn_disalign-cosine_9k_lvis-v1.py'),
-    ('mmdet::lvis/mask-rcnn_r101_fpn_sample1e-3_ms-1x_lvis-v1.py',
+    ('mask-rcnn_r101_fpn_sample1e-3_ms-1x_lvis-v1.py',
      'mask-rcnn_r101_fpn_disalign_9k_lvis-v1.py'),
     ('cascade-mask-rcnn_r50_fpn_sample1e-3_ms-1x_lvis-v1.py',
      'cascade-mask-rcnn_r50_fpn_disalign_9k_lvis-v1.py'),
@@ -47,6 +49,17 @@ def load(name):
                         name[len('mmdet::'):])
         return Config.fromfile(name)
     return Config.fromfile(osp.join(LVIS, name))
+
+
+def stage1_of(name):
+    """The stage-1 config of this folder whose default work dir,
+    ``work_dirs/<stem>``, a stage-2 config's ``load_from`` names."""
+    load_from = load(name).load_from
+    assert load_from.startswith('work_dirs/'), load_from
+    stage1 = load_from[len('work_dirs/'):] + '.py'
+    assert osp.isfile(osp.join(LVIS, stage1)), load_from
+    assert load(stage1).get('runner_type') is None  # a plain stage 1
+    return stage1
 
 
 def bbox_heads(model_cfg):
@@ -94,7 +107,9 @@ def test_lvis_config_builds(name):
 def test_lvis_stage2_is_the_papers(name):
     cfg = load(name)
     assert cfg.runner_type == 'DisAlignRunner'
-    assert cfg.load_from is None  # the user's stage-1 checkpoint
+    # the stage-1 run's work dir (its latest checkpoint): the first stage 1
+    # of the pairs checked below
+    assert (stage1_of(name), name) == next(p for p in PAIRS if p[1] == name)
     assert 'mmlt.detection' in cfg.custom_imports.imports
     assert cfg.model.backbone.init_cfg is None  # nothing to download
     heads = bbox_heads(cfg.model)
@@ -141,8 +156,14 @@ def test_lvis_baselines_fit_the_stock_stage1(name, classifier, new):
         assert head.loss_cls.type == 'CrossEntropyLoss'
     else:
         assert 'tau' in head.cls_predictor_cfg
-    stock = build_named(
-        'mmdet::lvis/mask-rcnn_r50_fpn_sample1e-3_ms-1x_lvis-v1.py')
+    # the stage 1 of its load_from is mmdet's stock model
+    stage1 = stage1_of(name)
+    models = [load(n).model.to_dict() for n in (
+        stage1, 'mmdet::lvis/mask-rcnn_r50_fpn_sample1e-3_ms-1x_lvis-v1.py')]
+    for model in models:
+        model.pop('_scope_', None)  # `mmdet::` inheritance adds it
+    assert models[0] == models[1]
+    stock = build_named(stage1)
     got, unexpected = check_stage1_state_dict(build_named(name),
                                               stock.state_dict())
     assert sorted(got) == new and unexpected == []
@@ -184,9 +205,9 @@ def test_demo_configs():
     stage1 = Config.fromfile(osp.join(ROOT, 'configs/demo/det_stage1.py'))
     stage2 = Config.fromfile(osp.join(ROOT, 'configs/demo/det_stage2.py'))
     assert stage2.runner_type == 'DisAlignRunner'
-    # the plain demo command works: stage 2 loads stage 1's last checkpoint
-    assert stage2.load_from == (f'work_dirs/demo/det_stage1/iter_'
-                                f'{stage1.train_cfg.max_iters}.pth')
+    # the plain demo command works: stage 2 loads the latest checkpoint of
+    # stage 1's work dir (`python tools/train.py configs/demo/det_stage1.py`)
+    assert stage2.load_from == 'work_dirs/det_stage1'
     assert stage2.model.roi_head.bbox_head.loss_cls.frequency_file == \
         stage1.frequency_file
     for cfg in (stage1, stage2):

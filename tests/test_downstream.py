@@ -32,7 +32,7 @@ from tiny_runs import tiny_cls_data
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = ('setup.py', 'setup.cfg', 'README.md', 'MANIFEST.in',
-           'requirements', 'mmlt', 'configs', 'tools')
+           'model-index.yml', 'requirements', 'mmlt', 'configs', 'tools')
 
 
 def run(cmd, cwd, env=None, timeout=300):
@@ -194,6 +194,9 @@ def test_wheel_ships_configs_and_tools(venv):
         assert (mim / 'configs' / rel).is_file(), rel
     assert (mim / 'tools' / 'train.py').is_file()
     assert (mim / 'tools' / 'test.py').is_file()
+    # the model index `mim search mmlt` reads, with the files it imports
+    assert (mim / 'model-index.yml').is_file()
+    assert (mim / 'configs' / 'lvis' / 'metafile.yml').is_file()
     assert (venv / 'bin' / 'mmlt-test').is_file()
 
 

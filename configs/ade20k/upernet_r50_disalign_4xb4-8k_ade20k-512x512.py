@@ -1,12 +1,22 @@
-# DisAlign stage 2 for UPerNet R50 (not in the paper) on ADE20K 512x512.
-# Stage 1 is mmseg's upernet/upernet_r50_4xb4-160k_ade20k-512x512.py; the commands are those of
-# fcn_r50-d8_disalign_4xb4-8k_ade20k-512x512.py with this config, whose
+# DisAlign stage 2 for UPerNet R50 on ADE20K 512x512 (not in the paper).
+# Stage 1: upernet_r50_4xb4-160k_ade20k-512x512.py (mmseg's config), whose
+# work dir `load_from` names; the commands are those of
+# fcn_r50-d8_disalign_4xb4-8k_ade20k-512x512.py with these two configs, whose
 # stage-2 settings this config repeats on its own stock config.
 _base_ = 'mmseg::upernet/upernet_r50_4xb4-160k_ade20k-512x512.py'
 custom_imports = dict(imports=['mmlt.segmentation'], allow_failed_imports=False)
 runner_type = 'DisAlignRunner'
 
+# ======================= Frequently modified parameters =====================
+# the stage-1 run's work dir (its latest checkpoint), or a checkpoint file
+load_from = 'work_dirs/upernet_r50_4xb4-160k_ade20k-512x512'
+# the training pixel counts (tools/analysis/class_frequency.py seg)
 frequency_file = 'data/ade/ade20k_pixel_frequency.json'
+rho = 0.3  # G-RW strength: the paper's value; the public code used 0.2
+lr = 0.01
+max_iters = 8000  # the paper's stage 2 (the public code: 4k)
+# ======================= Unmodified in most cases ===========================
+
 model = dict(
     decode_head=dict(
         type='DisAlignUPerHead',
@@ -14,18 +24,16 @@ model = dict(
             _delete_=True,
             type='GRWKLLoss',
             frequency_file=frequency_file,
-            rho=0.3)),  # the paper's value; the public code used 0.2
+            rho=rho)),
     # Frozen in stage 2, the auxiliary head's loss could train nothing: it
     # is dropped (the paper's weight 0). Remove this line to keep it.
     auxiliary_head=None)
-load_from = None  # the stage-1 checkpoint (required)
 
-# The paper's stage 2: 8k iterations (the public code: 4k), poly schedule.
-max_iters = 8000
+# poly schedule
 optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
+    optimizer=dict(type='SGD', lr=lr, momentum=0.9, weight_decay=5e-4),
     clip_grad=None)
 param_scheduler = [
     dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=max_iters,

@@ -13,8 +13,12 @@
 #     G-RW loss (re-weighting on top over-corrects: the many-shot group
 #     collapsed on 2 of 6 sets of the protocol);
 #   - nothing else changes: schedule, learning rate, no weight decay.
+# Stage 1 and `load_from` (its work dir) as cls_stage2_paper.py:
+#   python tools/train.py configs/demo/cls_stage1.py
+#   python tools/train.py configs/demo/cls_stage2.py
 _base_ = ['./cls_stage2_paper.py']
 
-model = dict(head=dict(start_tau=1.0, loss=dict(rho=0.0)))
+rho = 0.0
+model = dict(head=dict(start_tau=1.0, loss=dict(rho=rho)))
 train_dataloader = dict(
     sampler=dict(_delete_=True, type='ClassBalancedSampler'))

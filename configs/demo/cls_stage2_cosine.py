@@ -3,5 +3,6 @@
 # frozen; the confidence layer sees the normalised feature.
 _base_ = ['./cls_stage2.py']
 
-load_from = 'work_dirs/demo/cls_stage1_cosine/epoch_60.pth'
+# the stage-1 run's work dir (its latest checkpoint), or a checkpoint file
+load_from = 'work_dirs/cls_stage1_cosine'
 model = dict(head=dict(type='DisAlignCosineLinearClsHead', scale=20.0))

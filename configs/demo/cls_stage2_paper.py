@@ -6,10 +6,20 @@
 # mmlt's recipe is cls_stage2.py; on training images that stage 1 has fitted
 # this one learns to sharpen the logits rather than to correct them
 # (docs/en/results.md).
+#   python tools/train.py configs/demo/cls_stage1.py
+#   python tools/train.py configs/demo/cls_stage2_paper.py
+# (a checkpoint file instead: --cfg-options load_from=STAGE1.pth)
 _base_ = ['./cls_stage1.py']
 
+# ======================= Frequently modified parameters =====================
+# the stage-1 run's work dir (its latest checkpoint), or a checkpoint file
+load_from = 'work_dirs/cls_stage1'
+rho = 1.2  # G-RW strength: the paper's ImageNet-LT value
+lr = 0.1
+max_epochs = 10
+# ======================= Unmodified in most cases ===========================
+
 runner_type = 'DisAlignRunner'
-load_from = 'work_dirs/demo/cls_stage1/epoch_60.pth'
 
 model = dict(
     head=dict(
@@ -18,12 +28,11 @@ model = dict(
             _delete_=True,
             type='GRWKLLoss',
             frequency_file={{_base_.frequency_file}},
-            rho=1.2)))
+            rho=rho)))
 
 # Only the calibration (alpha, beta, sigma) learns, without weight decay
 # (DisAlignRunner: one rule for every task).
-max_epochs = 10
-optim_wrapper = dict(optimizer=dict(lr=0.1, weight_decay=5e-4))
+optim_wrapper = dict(optimizer=dict(lr=lr, weight_decay=5e-4))
 param_scheduler = dict(
     type='CosineAnnealingLR', T_max=max_epochs, by_epoch=True, begin=0,
     end=max_epochs)

@@ -2,8 +2,8 @@
 # on LT-Digits without a teacher, with the student's data, augmentation
 # (Mixup / CutMix, label smoothing 0.1) and schedule. deit_student.py
 # inherits everything here and adds the DIST token, the teacher and DRW.
-#   python tools/train.py configs/demo/deit_plain.py \
-#       --work-dir work_dirs/demo/deit_plain
+#   python tools/train.py configs/demo/deit_plain.py
+# (work_dirs/deit_plain, the run deit_plain_logit-adjustment.py loads)
 _base_ = [
     'mmpretrain::_base_/default_runtime.py',
     '../_base_/datasets/lt_digits_cls.py'

@@ -3,6 +3,8 @@
 # train; tau on val with tools/analysis/choose_tau.py, then test once.
 _base_ = ['./deit_plain.py']
 
+# the stage-1 run's work dir (its latest checkpoint), or a checkpoint file
+load_from = 'work_dirs/deit_plain'
 runner_type = 'DisAlignRunner'
 model = dict(
     head=dict(

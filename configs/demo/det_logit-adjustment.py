@@ -6,6 +6,8 @@
 # split, choose it with tools/analysis/choose_tau.py (lvis/bbox_AP).
 _base_ = ['./det_stage1.py']
 
+# the stage-1 run's work dir (its latest checkpoint), or a checkpoint file
+load_from = 'work_dirs/det_stage1'
 runner_type = 'DisAlignRunner'
 model = dict(
     roi_head=dict(

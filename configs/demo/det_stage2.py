@@ -5,10 +5,12 @@
 # (start_tau=1; DisAlignRunner takes the prior from loss_cls), and the
 # balanced target applied once, by the G-RW weights (rho 1; sampling stays
 # uniform). Both follow from the counts; neither was tuned on val.
+# Stage 1 and `load_from` (its work dir) as det_stage2_paper.py.
 _base_ = ['./det_stage2_paper.py']
 
+rho = 1.0
 model = dict(
     roi_head=dict(
         bbox_head=dict(
             cls_predictor_cfg=dict(start_tau=1.0),
-            loss_cls=dict(rho=1.0))))
+            loss_cls=dict(rho=rho))))

@@ -4,10 +4,20 @@
 # identity) against the G-RW reference distribution of the per-category
 # image counts, rho 0.8, uniform sampling. Compared with stage 1 only the bbox
 # head's classifier and loss, the runner, the schedule and load_from change.
+#   python tools/train.py configs/demo/det_stage1.py
+#   python tools/train.py configs/demo/det_stage2_paper.py
+# (a checkpoint file instead: --cfg-options load_from=STAGE1.pth)
 _base_ = ['./det_stage1.py']
 
+# ======================= Frequently modified parameters =====================
+# the stage-1 run's work dir (its latest checkpoint), or a checkpoint file
+load_from = 'work_dirs/det_stage1'
+rho = 0.8  # G-RW strength: the paper's LVIS value
+lr = 0.02
+max_iters = 150
+# ======================= Unmodified in most cases ===========================
+
 runner_type = 'DisAlignRunner'
-load_from = 'work_dirs/demo/det_stage1/iter_400.pth'
 
 model = dict(
     roi_head=dict(
@@ -17,13 +27,12 @@ model = dict(
                 _delete_=True,
                 type='GRWKLLoss',
                 frequency_file={{_base_.frequency_file}},
-                rho=0.8))))
+                rho=rho))))
 
 # Only the calibration (alpha, beta, sigma) learns, without weight decay
 # (DisAlignRunner: one rule for every task).
-max_iters = 150
 optim_wrapper = dict(
-    optimizer=dict(lr=0.02, weight_decay=1e-4), clip_grad=None)
+    optimizer=dict(lr=lr, weight_decay=1e-4), clip_grad=None)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
          end=20),

@@ -4,6 +4,8 @@
 # split, val; with a held-out split, use tools/analysis/choose_tau.py (mIoU).
 _base_ = ['./seg_stage1.py']
 
+# the stage-1 run's work dir (its latest checkpoint), or a checkpoint file
+load_from = 'work_dirs/seg_stage1'
 runner_type = 'DisAlignRunner'
 model = dict(
     decode_head=dict(

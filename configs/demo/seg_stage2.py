@@ -4,6 +4,8 @@
 # offsets, -log(prior) of the pixel counts (start_tau=1), and the balanced
 # target applied once, by the G-RW weights (rho 1: pixels cannot be sampled
 # by class). Both follow from the counts; neither was tuned on val.
+# Stage 1 and `load_from` (its work dir) as seg_stage2_paper.py.
 _base_ = ['./seg_stage2_paper.py']
 
-model = dict(decode_head=dict(start_tau=1.0, loss_decode=dict(rho=1.0)))
+rho = 1.0
+model = dict(decode_head=dict(start_tau=1.0, loss_decode=dict(rho=rho)))

@@ -4,10 +4,20 @@
 # distribution of the per-pixel class frequencies, rho 0.3. Compared with
 # stage 1 only the decode head's type and loss, the runner, the schedule,
 # the batch and load_from change.
+#   python tools/train.py configs/demo/seg_stage1.py
+#   python tools/train.py configs/demo/seg_stage2_paper.py
+# (a checkpoint file instead: --cfg-options load_from=STAGE1.pth)
 _base_ = ['./seg_stage1.py']
 
+# ======================= Frequently modified parameters =====================
+# the stage-1 run's work dir (its latest checkpoint), or a checkpoint file
+load_from = 'work_dirs/seg_stage1'
+rho = 0.3  # G-RW strength: the paper's ADE20K value
+lr = 0.05
+max_iters = 150
+# ======================= Unmodified in most cases ===========================
+
 runner_type = 'DisAlignRunner'
-load_from = 'work_dirs/demo/seg_stage1/iter_1800.pth'
 
 model = dict(
     decode_head=dict(
@@ -16,7 +26,7 @@ model = dict(
             _delete_=True,
             type='GRWKLLoss',
             frequency_file={{_base_.frequency_file}},
-            rho=0.3)),
+            rho=rho)),
     # The auxiliary head is frozen in stage 2: its loss could train nothing,
     # so it is dropped (the paper's weight 0) and its stage-1 weights are
     # reported as unused. Delete this line to keep it and its stock loss.
@@ -27,8 +37,7 @@ train_dataloader = dict(batch_size=8)
 
 # Only the calibration (alpha, beta, sigma) learns, without weight decay
 # (DisAlignRunner: one rule for every task).
-optim_wrapper = dict(optimizer=dict(lr=0.05, weight_decay=5e-4))
-max_iters = 150
+optim_wrapper = dict(optimizer=dict(lr=lr, weight_decay=5e-4))
 param_scheduler = [
     dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=max_iters,
          by_epoch=False)

@@ -4,7 +4,7 @@
 # 41.6 top-1 (many 64.0 / medium 33.8 / few 5.8).
 _base_ = [
     'mmpretrain::_base_/models/resnet50.py',
-    './imagenet-lt_bs32.py',
+    '../_base_/datasets/imagenet-lt_bs32.py',
     'mmpretrain::_base_/schedules/imagenet_bs256_coslr.py',
     'mmpretrain::_base_/default_runtime.py',
 ]
@@ -18,6 +18,7 @@ param_scheduler = dict(
     type='CosineAnnealingLR', T_max=max_epochs, by_epoch=True, begin=0,
     end=max_epochs)
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=10)
-# epoch_90.pth is stage 2's load_from; keep the disk use bounded.
+# stage 2 loads the latest checkpoint of this run's work dir; keep the disk
+# use bounded.
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=2))

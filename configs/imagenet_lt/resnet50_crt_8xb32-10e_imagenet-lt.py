@@ -3,6 +3,8 @@
 # cross-entropy and class-balanced sampling; DisAlign's stage-2 schedule
 # (10 epochs, lr 0.1 cosine, batch 256; the paper: 10 epochs).
 # Published: ResNet-50 47.3 (DisAlign paper), ResNeXt-50 49.6.
+# Stage 1 and `load_from` (its work dir): those of
+# resnet50_disalign_8xb32-10e_imagenet-lt.py.
 _base_ = ['./resnet50_disalign_8xb32-10e_imagenet-lt.py']
 
 model = dict(

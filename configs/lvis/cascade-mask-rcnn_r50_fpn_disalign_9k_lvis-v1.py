@@ -2,16 +2,27 @@
 # classifier of every stage calibrated (its own alpha, beta, sigma) and
 # trained with the G-RW loss; box regression and the mask head frozen.
 #
-# Stage 1: cascade-mask-rcnn_r50_fpn_sample1e-3_ms-1x_lvis-v1.py. Then
-#   tools/dist_train.sh configs/lvis/cascade-mask-rcnn_r50_fpn_disalign_9k_lvis-v1.py 8 \
-#       --cfg-options load_from=STAGE1_CASCADE.pth
-# The stage-1 config plus the stage-2 settings of mask-rcnn_disalign.py
-# (repeated here: mmengine allows one stage-1 config per chain).
+# Stage 1, then stage 2 (a checkpoint file instead of the stage-1 run:
+# --cfg-options load_from=STAGE1_CASCADE.pth):
+#   tools/dist_train.sh configs/lvis/cascade-mask-rcnn_r50_fpn_sample1e-3_ms-1x_lvis-v1.py 8
+#   tools/dist_train.sh configs/lvis/cascade-mask-rcnn_r50_fpn_disalign_9k_lvis-v1.py 8
+# The stage-1 config plus the stage-2 settings of
+# ../_base_/stage2/mask-rcnn_r50_fpn_disalign_9k_lvis-v1.py (repeated here:
+# mmengine allows one stage-1 config per chain).
 _base_ = './cascade-mask-rcnn_r50_fpn_sample1e-3_ms-1x_lvis-v1.py'
 custom_imports = dict(imports=['mmlt.detection'], allow_failed_imports=False)
 runner_type = 'DisAlignRunner'
 
+# ======================= Frequently modified parameters =====================
+# the stage-1 run's work dir (its latest checkpoint), or a checkpoint file
+load_from = 'work_dirs/cascade-mask-rcnn_r50_fpn_sample1e-3_ms-1x_lvis-v1'
+# images per category of the train set (tools/analysis/class_frequency.py)
 frequency_file = 'data/lvis_v1/lvis_v1_train_frequency.json'
+rho = 0.8  # G-RW: the reference distribution's re-weighting strength
+lr = 0.02  # batch 16 (8 GPUs x 2 images)
+max_iters = 9000  # lr x0.1 at 2/3 and 8/9 of it (6k and 8k of 9k)
+# ======================= Unmodified in most cases ===========================
+
 model = dict(
     backbone=dict(init_cfg=None),
     roi_head=dict(
@@ -25,13 +36,12 @@ model = dict(
                 loss_cls=dict(
                     type='GRWKLLoss',
                     frequency_file=frequency_file,
-                    rho=0.8,
+                    rho=rho,
                     loss_weight=1.0))
             for head in _base_.model.roi_head.bbox_head
         ]))
-load_from = None  # the stage-1 checkpoint (required)
 
-# as mask-rcnn_disalign.py: uniform sampling, 9k iterations, lr 0.02
+# as the Mask R-CNN stage 2: uniform sampling, the paper's schedule
 train_dataloader = dict(
     batch_size=2,  # x 8 GPUs = 16
     num_workers=2,
@@ -56,7 +66,6 @@ train_dataloader = dict(
             dict(type='RandomFlip', prob=0.5),
             dict(type='PackDetInputs')
         ]))
-max_iters = 9000
 train_cfg = dict(
     _delete_=True,
     type='IterBasedTrainLoop',
@@ -65,7 +74,7 @@ train_cfg = dict(
 optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=0.0001))
+    optimizer=dict(type='SGD', lr=lr, momentum=0.9, weight_decay=0.0001))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
          end=500),
@@ -74,7 +83,7 @@ param_scheduler = [
         begin=0,
         end=max_iters,
         by_epoch=False,
-        milestones=[6000, 8000],
+        milestones=[max_iters * 2 // 3, max_iters * 8 // 9],
         gamma=0.1)
 ]
 default_hooks = dict(

@@ -1,9 +1,10 @@
 # ResNet-32 for CIFAR-LT (CifarResNet: 3 stages of 5 basic blocks, 16/32/64
 # channels) and LDAM-DRW's CIFAR-LT schedule: 200 epochs, batch 128, SGD lr
 # 0.1, momentum 0.9, weight decay 2e-4, linear warm-up over 5 epochs, lr
-# x0.01 at epochs 160 and 180. Model and schedule only: a dataset config of
-# configs/_base_/datasets (cifar10-lt-ir100_bs128.py, ...) is combined with
-# it.
+# x0.01 at epochs 160 and 180. Model and schedule only, the base of the
+# stage-1 configs of configs/cifar_lt (resnet32_1xb128-200e_cifar10-lt-ir100.py,
+# ...), each of which combines it with a dataset config of
+# configs/_base_/datasets (cifar10-lt-ir100_bs128.py, ...).
 _base_ = ['mmpretrain::_base_/default_runtime.py']
 custom_imports = dict(imports=['mmlt.classification'], allow_failed_imports=False)
 default_scope = 'mmpretrain'

@@ -1,32 +1,21 @@
-# DisAlign stage 2 for Mask R-CNN R50-FPN on LVIS v1 (paper, public-code
-# runs, box / mask AP: baseline 18.8 / 18.3, DisAlign 21.9 / 21.3).
+# The DisAlign stage 2 of the LVIS v1 Mask R-CNN configs (DisAlign, CVPR
+# 2021: 9k iterations, lr 0.02, batch 16, G-RW rho 0.8, uniform sampling even
+# after an RFS stage 1): mmdet's stock stage-1 config plus everything stage 2
+# changes. Everything but the classifiers' calibration is frozen
+# (DisAlignRunner); a stage-1 checkpoint loads with only
+# `...fc_cls.calibration.*` new.
 #
-# Stage 1 is a stock mmdet model, trained with mmdet's
-# configs/lvis/mask-rcnn_r50_fpn_sample1e-3_ms-1x_lvis-v1.py (with RFS) or
-# mask-rcnn_r50_fpn_random-ms-1x_lvis-v1.py here (without RFS). Then, once,
-# the class frequencies:
-#   python tools/analysis/class_frequency.py lvis \
-#       data/lvis_v1/annotations/lvis_v1_train.json \
-#       -o data/lvis_v1/lvis_v1_train_frequency.json
-# and stage 2 (8 GPUs x 2 images):
-#   tools/dist_train.sh configs/lvis/mask-rcnn_disalign.py 8 \
-#       --cfg-options load_from=STAGE1.pth
-#   tools/dist_test.sh configs/lvis/mask-rcnn_disalign.py \
-#       work_dirs/mask-rcnn_disalign/iter_9000.pth 8
-# Everything but the classifiers' calibration is frozen (DisAlignRunner);
-# the stage-1 checkpoint loads with only `...fc_cls.calibration.*` new.
-#
-# This config is the stock stage-1 config plus everything stage 2 changes
-# (DisAlign, CVPR 2021: 9k iterations, lr 0.02, batch 16, G-RW rho 0.8,
-# uniform sampling even after an RFS stage 1). The other Mask R-CNN stage-2
-# configs here inherit it; the Cascade Mask R-CNN one repeats its settings on
-# the cascade stage-1 config.
+# A base, not run itself: configs/lvis/mask-rcnn_disalign.py (R50-FPN),
+# mask-rcnn_r101_fpn_disalign_9k_lvis-v1.py, the cosine one and cRT inherit
+# it and name their stage 1 (`load_from`). The Cascade Mask R-CNN one repeats
+# these settings on the cascade stage-1 config (mmengine allows one stage-1
+# config per chain).
 _base_ = 'mmdet::lvis/mask-rcnn_r50_fpn_sample1e-3_ms-1x_lvis-v1.py'
 custom_imports = dict(imports=['mmlt.detection'], allow_failed_imports=False)
 runner_type = 'DisAlignRunner'
 
 # Images per category of the LVIS v1 train set (LVIS's r / c / f is by image
-# count), written by the class_frequency.py command above. The file also
+# count), written by tools/analysis/class_frequency.py lvis. The file also
 # holds instance counts: add count_kind='instances' to the loss to re-weight
 # by those instead.
 frequency_file = 'data/lvis_v1/lvis_v1_train_frequency.json'
@@ -45,7 +34,6 @@ model = dict(
                 frequency_file=frequency_file,
                 rho=0.8,
                 loss_weight=1.0))))
-load_from = None  # the stage-1 checkpoint (required)
 
 # Uniform (instance-balanced) sampling: mmdet's LVIS stage 1 wraps the set in
 # ClassBalancedDataset (repeat factor sampling); stage 2 does not.

@@ -1,12 +1,13 @@
-# DisAlign stage 2 for the CIFAR-LT ResNet-32 (resnet32_cifar-lt_200e.py,
-# which it inherits, is stage 1): the stage-1 model frozen, its fc calibrated
-# with the G-RW KL loss on the subset's counts. rho 1.2 is the paper's
-# ImageNet-LT dot-product value (it gives no CIFAR value); 10 epochs, SGD lr
-# 0.1 cosine, as the ImageNet-LT stage 2. Model and schedule only: a
-# stage-2 config combines it with a dataset config of configs/_base_/datasets
-# and gives the loss that dataset's `class_counts` and its stage-1
-# checkpoint (resnet32_disalign_1xb128-10e_cifar10-lt-ir100.py).
-_base_ = ['./resnet32_cifar-lt_200e.py']
+# DisAlign stage 2 for the CIFAR-LT ResNet-32 (the stage-1 model and
+# schedule, ../stage1/resnet32_1xb128-200e_cifar-lt.py, which it inherits):
+# the stage-1 model frozen, its fc calibrated with the G-RW KL loss on the
+# subset's counts. rho 1.2 is the paper's ImageNet-LT dot-product value (it
+# gives no CIFAR value); 10 epochs, SGD lr 0.1 cosine, as the ImageNet-LT
+# stage 2. Model and schedule only, the base of the stage-2 configs of
+# configs/cifar_lt: each combines it with a dataset config of
+# configs/_base_/datasets, gives the loss that dataset's `class_counts` and
+# names its stage-1 run (e.g. resnet32_disalign_1xb128-10e_cifar10-lt-ir100.py).
+_base_ = ['../stage1/resnet32_1xb128-200e_cifar-lt.py']
 
 runner_type = 'DisAlignRunner'
 
