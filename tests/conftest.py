@@ -1,3 +1,7 @@
+"""What the tests share: the default-scope isolation of every module, and
+the LT-Digits data of the end-to-end runs, made once per session (the
+tests only read it). Helpers live beside it (``tiny_runs``,
+``real_formats``, ...); this folder is on ``sys.path`` through it."""
 import pytest
 from mmengine.registry import DefaultScope
 
@@ -24,3 +28,70 @@ def no_default_scope_from_other_tests():
     yield
     _scopes().clear()
     _scopes().update(before)
+
+
+@pytest.fixture(scope='session')
+def lt_digits_seg(tmp_path_factory) -> str:
+    """LT-Digits segmentation (ADE20K layout) with its pixel-frequency file
+    ``pixel_frequency.json``: the data root, ending in '/'."""
+    from mmlt.core.frequency import from_segmentation_maps
+    from mmlt.lt_digits import LT_DIGITS_SEG_CLASSES, make_lt_digits
+    root = tmp_path_factory.mktemp('lt_digits_seg')
+    make_lt_digits(root, tasks=('seg', ))
+    seg = root / 'seg'
+    from_segmentation_maps(
+        seg / 'annotations' / 'training', num_classes=11,
+        classes=LT_DIGITS_SEG_CLASSES,
+        reduce_zero_label=True).save(seg / 'pixel_frequency.json')
+    return str(seg) + '/'
+
+
+@pytest.fixture(scope='session')
+def lt_digits_det(tmp_path_factory) -> str:
+    """LT-Digits detection (LVIS v1 layout) with its frequency file
+    ``lvis_v1_train_frequency.json``: the data root, ending in '/'."""
+    from mmlt.core.frequency import from_lvis_json
+    from mmlt.lt_digits import make_lt_digits
+    root = tmp_path_factory.mktemp('lt_digits_det')
+    make_lt_digits(root, tasks=('det', ))
+    det = root / 'det'
+    from_lvis_json(det / 'annotations' / 'lvis_v1_train.json').save(
+        det / 'lvis_v1_train_frequency.json')
+    return str(det) + '/'
+
+
+@pytest.fixture(scope='session')
+def tiny_lt_digits_cls(tmp_path_factory):
+    """LT-Digits classification cut to 16 training images per class
+    (``tiny_runs.tiny_cls_data``)."""
+    from tiny_runs import tiny_cls_data
+    return tiny_cls_data(tmp_path_factory.mktemp('lt_digits_cls'))
+
+
+@pytest.fixture(scope='session')
+def lt_digits_cls_24(tmp_path_factory):
+    """LT-Digits classification cut to 24 training images per class."""
+    from tiny_runs import tiny_cls_data
+    return tiny_cls_data(tmp_path_factory.mktemp('lt_digits_cls_24'), 24)
+
+
+@pytest.fixture(scope='session')
+def demo_cls_stage1(lt_digits_cls_24, tmp_path_factory):
+    """configs/demo/cls_stage1.py trained for 2 epochs on
+    ``lt_digits_cls_24``: its checkpoint, the stage 1 of the stage-2 runs of
+    the classification tests."""
+    from mmengine.runner import Runner
+    from tiny_runs import two_epoch_config
+    work_dir = tmp_path_factory.mktemp('cls_stage1')
+    Runner.from_cfg(two_epoch_config('cls_stage1', lt_digits_cls_24,
+                                     work_dir)).train()
+    return work_dir / 'epoch_2.pth'
+
+
+@pytest.fixture(scope='module')
+def safe_checkpoint_loader():
+    """mmengine's local checkpoint loader as the tools set it (weights_only
+    with mmlt's allow-list), for a plain Runner that loads a checkpoint."""
+    from mmlt.engine import safe_checkpoint_loader
+    with safe_checkpoint_loader():
+        yield

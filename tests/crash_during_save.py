@@ -1,5 +1,5 @@
 """tools/train.py with its checkpoint saves made observable and killable at
-any step, for tests/test_crash_safe_checkpoints.py:
+any step, for tests/test_engine/test_crash_safe_checkpoints.py:
 
     python tests/crash_during_save.py CONFIG --work-dir DIR [train.py args]
 

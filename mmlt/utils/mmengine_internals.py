@@ -7,7 +7,7 @@ digest)``: the dotted path of the mmengine object and the first 16 hex
 digits of the SHA-256 of its source in mmengine ``WRITTEN_FOR``.
 ``changed_internals()`` lists those whose source differs in the installed
 mmengine; ``setup_runtime`` warns once when there are any, and
-``tests/test_engine/test_mmengine_internals.py`` fails on them, so an
+``tests/test_engine/test_engine_runner.py`` fails on them, so an
 mmengine upgrade that changes a method mmlt replaces is seen at once
 rather than as a subtle misbehaviour.
 """

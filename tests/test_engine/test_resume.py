@@ -14,15 +14,15 @@ import pytest
 import torch
 
 from mmlt.engine.resume import RNGStateHook, get_rng_state, set_rng_state
-from tiny_runs import (REPO, dump, state_dict, tiny_cls_data, tiny_config,
-                       tiny_student, train, val_metrics)
+from tiny_runs import (REPO, dump, state_dict, tiny_config, tiny_student,
+                       train, val_metrics)
 
 EPOCHS = 4
 
 
 @pytest.fixture(scope='module')
-def data(tmp_path_factory):
-    return tiny_cls_data(tmp_path_factory.mktemp('lt_digits'))
+def data(tiny_lt_digits_cls):
+    return tiny_lt_digits_cls
 
 
 def kill_after(config, work_dir, epoch):

@@ -18,7 +18,7 @@ from mmlt.core.frequency import (FORMAT, ClassFrequency, from_image_list,
                             split_by_count, split_by_index_ranges,
                             split_by_rank, split_lvis)
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools' / 'analysis' / 'class_frequency.py'
 
 

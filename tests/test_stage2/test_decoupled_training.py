@@ -13,12 +13,22 @@ import torch
 from mmengine.runner import Runner
 
 from mmlt.stage2 import ClassBalancedSampler, DisAlignRunner
-# the fixtures of the DisAlign runs: the same tiny data, stage 1, safe loader
-from test_cls_train import data, safe_checkpoint_loader, stage1  # noqa: F401
 from tiny_runs import two_epoch_config
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
+# the tiny data and stage 1 of the DisAlign runs (conftest), shared
+pytestmark = pytest.mark.usefixtures('safe_checkpoint_loader')
 demo_cfg = two_epoch_config
+
+
+@pytest.fixture(scope='module')
+def data(lt_digits_cls_24):
+    return lt_digits_cls_24
+
+
+@pytest.fixture(scope='module')
+def stage1(demo_cls_stage1):
+    return demo_cls_stage1
 
 
 @pytest.mark.parametrize('name, own', [

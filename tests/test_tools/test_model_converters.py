@@ -21,7 +21,7 @@ from torch import nn
 
 from mmlt.utils.checkpoint_conversion import ConversionError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / 'tools' / 'model_converters'
 
 

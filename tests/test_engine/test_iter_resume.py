@@ -14,8 +14,6 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmlt.core.frequency import from_lvis_json, from_segmentation_maps
-from mmlt.lt_digits import LT_DIGITS_SEG_CLASSES, make_lt_digits
 from tiny_runs import REPO, dump, state_dict, train
 
 ITERS = 8  # a checkpoint every 2 iterations; killed after iteration 2
@@ -24,17 +22,8 @@ KILL_ITER = 2
 
 
 @pytest.fixture(scope='module')
-def data(tmp_path_factory):
-    root = tmp_path_factory.mktemp('lt_digits')
-    make_lt_digits(root, tasks=('seg', 'det'))
-    from_segmentation_maps(
-        root / 'seg' / 'annotations' / 'training', num_classes=11,
-        classes=LT_DIGITS_SEG_CLASSES,
-        reduce_zero_label=True).save(root / 'seg' / 'pixel_frequency.json')
-    det = root / 'det'
-    from_lvis_json(det / 'annotations' / 'lvis_v1_train.json').save(
-        det / 'lvis_v1_train_frequency.json')
-    return root
+def data(lt_digits_seg, lt_digits_det):
+    return dict(seg=lt_digits_seg, det=lt_digits_det)
 
 
 def tiny_config(name: str, data_root: str, frequency_file: str,
@@ -65,7 +54,7 @@ def tiny_config(name: str, data_root: str, frequency_file: str,
 def stage2_config(task: str, root, tmp_path) -> Path:
     """The ``task`` ('seg' or 'det') demo stage 2 from a stage-1 checkpoint
     of one iteration, trained here."""
-    data_root = str(root / task) + '/'
+    data_root = root[task]
     frequency_file = data_root + {
         'seg': 'pixel_frequency.json',
         'det': 'lvis_v1_train_frequency.json'

@@ -29,7 +29,10 @@ from mmlt.engine import (CheckpointMatchesModelHook, FiniteLossHook,
 from mmlt.stage2 import DisAlignRunner
 from mmlt.core.frequency import ClassFrequency, from_lvis_json
 
-REPO = Path(__file__).resolve().parents[1]
+from tiny_models import resnet8_teacher_cfg as teacher_cfg
+from tiny_models import tiny_deit_student as student
+
+REPO = Path(__file__).resolve().parents[2]
 DEMO_CONFIGS = sorted((REPO / 'configs' / 'demo').glob('*.py'))
 
 
@@ -478,28 +481,6 @@ def test_finite_loss_hook_runs_before_checkpoints_everywhere(
 
 
 # ------------------------------ 7. teacher checkpoint of another class count
-def teacher_cfg(num_classes=3, in_channels=64):
-    return dict(
-        type='ImageClassifier',
-        backbone=dict(type='CifarResNet', depth=8),
-        neck=dict(type='GlobalAveragePooling'),
-        head=dict(type='LinearClsHead', num_classes=num_classes,
-                  in_channels=in_channels))
-
-
-def student(teacher):
-    from mmpretrain.registry import MODELS as PRETRAIN_MODELS
-    return PRETRAIN_MODELS.build(dict(
-        type='DeiTLTClassifier',
-        backbone=dict(type='DistilledVisionTransformer',
-                      arch=dict(embed_dims=16, num_layers=1, num_heads=2,
-                                feedforward_channels=32),
-                      img_size=16, patch_size=4),
-        head=dict(type='DeiTLTClsHead', num_classes=3, in_channels=16),
-        data_preprocessor=dict(num_classes=3),
-        teacher=teacher))
-
-
 def test_teacher_of_another_class_count(tmp_path):
     import mmlt.classification  # noqa: F401
     from mmpretrain.registry import MODELS as PRETRAIN_MODELS

@@ -24,7 +24,7 @@ from mmlt.lt_digits import (FORMAT_VERSION, LT_DIGITS_CLASSES,
                             load_mnist, lt_digits_outdated, lvis_frequency,
                             make_lt_digits)
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools' / 'dataset_converters' / 'make_lt_digits.py'
 
 CLS_TRAIN = [440, 263, 158, 94, 56, 34, 20, 12, 7, 4]

@@ -16,37 +16,26 @@ import torch
 from mmengine.runner import Runner
 
 from mmlt.stage2 import DisAlignRunner
-from tiny_runs import tiny_cls_data, two_epoch_config
+from tiny_runs import two_epoch_config
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CALIBRATION = ('head.fc.calibration.magnitude', 'head.fc.calibration.margin',
                'head.fc.calibration.confidence.weight',
                'head.fc.calibration.confidence.bias')
 
 
-@pytest.fixture(scope='module', autouse=True)
-def safe_checkpoint_loader():
-    """A plain Runner loads a stage-1 checkpoint here: mmengine's local
-    loader as the tools set it (weights_only with mmlt's allow-list)."""
-    from mmlt.engine import safe_checkpoint_loader
-    with safe_checkpoint_loader():
-        yield
-
-
-@pytest.fixture(scope='module')
-def data(tmp_path_factory):
-    return tiny_cls_data(tmp_path_factory.mktemp('lt_digits'), 24)
-
-
+pytestmark = pytest.mark.usefixtures('safe_checkpoint_loader')
 demo_cfg = two_epoch_config
 
 
 @pytest.fixture(scope='module')
-def stage1(data, tmp_path_factory):
-    work_dir = tmp_path_factory.mktemp('cls_stage1')
-    runner = Runner.from_cfg(demo_cfg('cls_stage1', data, work_dir))
-    runner.train()
-    return work_dir / 'epoch_2.pth'
+def data(lt_digits_cls_24):
+    return lt_digits_cls_24
+
+
+@pytest.fixture(scope='module')
+def stage1(demo_cls_stage1):
+    return demo_cls_stage1
 
 
 @pytest.fixture(scope='module')
@@ -84,7 +73,7 @@ def test_calibrated_model_starts_from_stage1_logits(data, stage1, tmp_path):
     """Before any stage-2 step the calibrated model of the paper's recipe
     (the identity start) predicts exactly what the stage-1 model predicts;
     mmlt's recipe starts at the logit adjustment
-    (tests/test_disalign_recipe.py)."""
+    (tests/test_stage2/test_disalign_recipe.py)."""
     runners = []
     for name, extra in (('cls_stage1', dict(load_from=str(stage1))),
                         ('cls_stage2_paper', dict(load_from=str(stage1)))):

@@ -20,15 +20,15 @@ from mmengine.config import Config
 from mmlt.engine.distributed import (DEFAULT_DIST_TIMEOUT, AnyDeviceDDP,
                                      model_digests, setup_distributed)
 from tiny_runs import (REPO, dist_train, dump, free_port, state_dict,
-                       tiny_cls_data, tiny_config, tiny_student, train)
+                       tiny_config, tiny_student, train)
 from toy_regression import toy_config
 
 EPOCHS = 2
 
 
 @pytest.fixture(scope='module')
-def data(tmp_path_factory):
-    return tiny_cls_data(tmp_path_factory.mktemp('lt_digits'))
+def data(tiny_lt_digits_cls):
+    return tiny_lt_digits_cls
 
 
 def consistency(work_dir):

@@ -19,10 +19,9 @@ from mmlt.core import AdaptiveCalibration
 from mmlt.engine.compat import fix_numpy_aliases_for_lvis
 from mmlt.stage2 import (check_stage1_state_dict, freeze_except_calibration,
                         keep_norm_layers_in_eval)
-from mmlt.core.frequency import from_lvis_json
-from mmlt.lt_digits import LT_DIGITS_CLASSES, make_lt_digits
+from mmlt.lt_digits import LT_DIGITS_CLASSES
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 STAGE1 = osp.join(ROOT, 'configs/demo/det_stage1.py')
 STAGE2 = osp.join(ROOT, 'configs/demo/det_stage2.py')
 STAGE2_PAPER = osp.join(ROOT, 'configs/demo/det_stage2_paper.py')
@@ -31,13 +30,8 @@ LVIS_KEYS = [f'lvis/{kind}_{ap}' for kind in ('bbox', 'segm')
 
 
 @pytest.fixture(scope='module')
-def data_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp('lt_digits')
-    make_lt_digits(root, tasks=('det', ))
-    det = root / 'det'
-    from_lvis_json(det / 'annotations' / 'lvis_v1_train.json').save(
-        det / 'lvis_v1_train_frequency.json')
-    return str(det) + '/'
+def data_root(lt_digits_det):
+    return lt_digits_det
 
 
 def tiny(config, data_root, work_dir, iters, cosine=False, **extra):
@@ -131,7 +125,7 @@ def classifier_outputs(model, batch):
 def test_stage2_starts_from_stage1_scores_exactly(data_root, any_stage1,
                                                   tmp_path):
     """The paper's recipe starts at the identity; mmlt's recipe starts at
-    the logit adjustment (tests/test_disalign_recipe.py)."""
+    the logit adjustment (tests/test_stage2/test_disalign_recipe.py)."""
     stage1_runner = any_stage1[0]
     runner = build_stage2(data_root, tmp_path, any_stage1,
                           config=STAGE2_PAPER)

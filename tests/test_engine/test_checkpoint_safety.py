@@ -238,15 +238,11 @@ def test_deit_lt_converter_reads_deit_lt_args_safely(tmp_path):
 def test_deit_lt_teacher(tmp_path, payload, mmengine_loader):
     import mmlt.classification  # noqa: F401
     from mmengine.registry import init_default_scope
-    from test_bad_input import student  # the tiny DeiT-LT student
+    from tiny_models import resnet8_teacher_cfg, tiny_deit_student
     init_default_scope('mmpretrain')
     path, marker = payload
-    teacher = dict(type='ImageClassifier',
-                   backbone=dict(type='CifarResNet', depth=8),
-                   neck=dict(type='GlobalAveragePooling'),
-                   head=dict(type='LinearClsHead', num_classes=3,
-                             in_channels=64))
-    model = student(dict(config=teacher, checkpoint=path))
+    model = tiny_deit_student(
+        dict(config=resnet8_teacher_cfg(), checkpoint=path))
     with pytest.raises(UnsafeCheckpointError) as info:
         model.init_weights()
     assert_refused(str(info.value), path, marker)
@@ -313,30 +309,6 @@ def globals_in(path) -> set:
 
 
 # ------------------------------------------- real checkpoints of the demos
-@pytest.fixture(scope='module')
-def det_data(tmp_path_factory):
-    from mmlt.core.frequency import from_lvis_json
-    from mmlt.lt_digits import make_lt_digits
-    root = tmp_path_factory.mktemp('lt_digits_det')
-    make_lt_digits(root, tasks=('det', ))
-    from_lvis_json(root / 'det' / 'annotations' / 'lvis_v1_train.json').save(
-        root / 'det' / 'lvis_v1_train_frequency.json')
-    return str(root / 'det') + '/'
-
-
-@pytest.fixture(scope='module')
-def seg_data(tmp_path_factory):
-    from mmlt.core.frequency import from_segmentation_maps
-    from mmlt.lt_digits import LT_DIGITS_SEG_CLASSES, make_lt_digits
-    root = tmp_path_factory.mktemp('lt_digits_seg')
-    make_lt_digits(root, tasks=('seg', ))
-    from_segmentation_maps(
-        root / 'seg' / 'annotations' / 'training', num_classes=11,
-        classes=LT_DIGITS_SEG_CLASSES,
-        reduce_zero_label=True).save(root / 'seg' / 'pixel_frequency.json')
-    return str(root / 'seg') + '/'
-
-
 def quick(cfg):
     """No validation, no worker processes, quiet."""
     cfg.log_level = 'WARNING'
@@ -393,7 +365,7 @@ def needs(name):
 
 
 @pytest.fixture(scope='module')
-def demo(cls_data, det_data, seg_data, tmp_path_factory):
+def demo(cls_data, lt_digits_det, lt_digits_seg, tmp_path_factory):
     """``demo(name)``: configs/demo/<name>.py trained for a moment (once per
     module) as the tools do, in a process where only mmlt's safe loader
     reads checkpoints: (runner, checkpoint)."""
@@ -410,8 +382,8 @@ def demo(cls_data, det_data, seg_data, tmp_path_factory):
                      if name == 'deit_student' else
                      dict(load_from=str(needed)))
         if name.startswith(('det', 'seg')):
-            cfg = tiny_dense(name, det_data if name.startswith('det')
-                             else seg_data, work_dir, **extra)
+            cfg = tiny_dense(name, lt_digits_det if name.startswith('det')
+                             else lt_digits_seg, work_dir, **extra)
         else:
             cfg = tiny_config(name, cls_data, 1, work_dir=str(work_dir),
                               **extra)

@@ -14,7 +14,7 @@ import mmlt.detection  # noqa: F401
 from mmlt.core import calibration
 from mmlt.stage2 import check_stage1_state_dict
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 LVIS = osp.join(ROOT, 'configs/lvis')
 LVIS_CONFIGS = sorted(
     osp.basename(p) for p in glob.glob(osp.join(LVIS, '*.py')))

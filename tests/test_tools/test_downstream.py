@@ -11,7 +11,7 @@ site-packages (the OpenMMLab stack is not reinstalled): the venv's own
 site-packages, where mmlt goes, comes first. This works the same from the
 system interpreter and from a venv, whatever Python's bundled setuptools is.
 The downstream project lives in a temporary folder outside the repo, on tiny
-LT-Digits data (as tests/test_cls_train.py); stage 1 and DisAlign stage 2
+LT-Digits data (as tests/test_classification/test_cls_train.py); stage 1 and DisAlign stage 2
 train one short epoch each.
 """
 import json
@@ -30,7 +30,7 @@ import mmlt
 from mmlt.mim import config_root, get_config_path
 from tiny_runs import tiny_cls_data
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SOURCES = ('setup.py', 'setup.cfg', 'README.md', 'MANIFEST.in',
            'model-index.yml', 'requirements', 'mmlt', 'configs', 'tools')
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from mmengine.config import Config
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / 'configs'
 # every config folder but the bases
 FOLDERS = sorted(p.name for p in CONFIGS.iterdir()

@@ -16,7 +16,7 @@ from mmlt.core import AdaptiveCalibration, DisAlignLinear, prior_margin
 from mmlt.core.heldout_split import heldout_split
 from tiny_runs import tiny_cls_data, tiny_config
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / 'tools' / 'dataset_converters' / 'split_heldout.py'
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / 'configs'
 LEAVES = sorted(p for p in CONFIGS.glob('*/*.py') if p.parent.name != '_base_')
 

@@ -13,7 +13,7 @@ import mmlt.classification  # noqa: F401
 from mmlt.classification import cifar_lt_counts
 from mmlt.stage2 import check_stage1_state_dict
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @functools.lru_cache(maxsize=None)

@@ -11,7 +11,7 @@ from mmpretrain.registry import MODELS
 
 from test_deit_model import batch, build, teacher_cfg  # noqa: F401
 from test_deit_model import teacher_ckpt  # noqa: F401  (fixture)
-from test_bad_input import student
+from tiny_models import tiny_deit_student as student
 
 
 @pytest.fixture(autouse=True)

@@ -125,7 +125,7 @@ def test_frequency_tool_takes_a_respelled_class_of_the_json(tmp_path):
     import subprocess
     import sys
     from pathlib import Path
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     ann_file = write_lvis_json(tmp_path / 'lvis.json')
     names = tmp_path / 'classes.txt'
     names.write_text('yak\nmoth\nheron\nants\n')

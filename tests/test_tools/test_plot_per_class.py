@@ -9,7 +9,7 @@ import pytest
 from mmlt.core.calibration_error import reliability_bins, write_reliability
 from mmlt.core.per_class import per_class_rows, write_per_class
 
-TOOLS = Path(__file__).resolve().parents[1] / 'tools' / 'analysis'
+TOOLS = Path(__file__).resolve().parents[2] / 'tools' / 'analysis'
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 
 

@@ -6,20 +6,10 @@ from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmlt.core.frequency import from_segmentation_maps
-from mmlt.lt_digits import LT_DIGITS_SEG_CLASSES, make_lt_digits
-
 
 @pytest.fixture(scope='module')
-def data_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp('lt_digits')
-    make_lt_digits(root, tasks=('seg', ))
-    seg = root / 'seg'
-    from_segmentation_maps(
-        seg / 'annotations' / 'training', num_classes=11,
-        classes=LT_DIGITS_SEG_CLASSES,
-        reduce_zero_label=True).save(seg / 'pixel_frequency.json')
-    return str(seg) + '/'
+def data_root(lt_digits_seg):
+    return lt_digits_seg
 
 
 def tiny(config, data_root, work_dir, iters, **extra):
@@ -61,7 +51,7 @@ def build_stage2(data_root, work_dir, checkpoint, iters=4,
 def test_stage2_starts_from_stage1_logits_exactly(data_root, stage1,
                                                   tmp_path):
     """The paper's recipe starts at the identity; mmlt's recipe starts at
-    the logit adjustment (tests/test_disalign_recipe.py)."""
+    the logit adjustment (tests/test_stage2/test_disalign_recipe.py)."""
     stage1_runner, checkpoint = stage1
     runner = build_stage2(data_root, tmp_path, checkpoint,
                           config='configs/demo/seg_stage2_paper.py')
