@@ -114,7 +114,7 @@ def main():
         # mmengine loads non-strictly and only warns: evaluating a checkpoint
         # of another model would report the metrics of random weights.
         runner.register_hook(CheckpointMatchesModelHook())
-    with explain_collective_timeouts(cfg):  # a stuck or dead rank
+    with explain_collective_timeouts(runner.cfg):  # a stuck or dead rank
         metrics = runner.test()
     if args.out is not None and args.out_item == 'metrics':
         from mmengine.fileio import dump

@@ -88,7 +88,7 @@ def main():
         check_work_dir_is_free(cfg.work_dir, overwrite=args.overwrite)
 
     runner = build_runner(cfg)
-    with explain_collective_timeouts(cfg):  # a stuck or dead rank
+    with explain_collective_timeouts(runner.cfg):  # a stuck or dead rank
         runner.train()
     # a clean end for every rank: gloo's process group left to the
     # interpreter's exit can abort (SIGABRT) after a finished run

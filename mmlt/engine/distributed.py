@@ -4,8 +4,8 @@ ranks agree.
 mmengine's launchers assume CUDA: ``init_dist`` calls
 ``torch.cuda.set_device`` and the default DDP wrapper passes
 ``device_ids=[LOCAL_RANK]``, both of which fail on a CPU. ``setup_distributed``
-(called by ``tools/train.py`` and ``tools/test.py`` before the runner is
-built) starts the process group on gloo itself when there is no GPU, so
+(called by ``SafeRunner.from_cfg``, so for every run of the tools, before
+mmengine's runner sets up its environment) starts the process group on gloo itself when there is no GPU, so
 mmengine's runner finds it initialised and skips ``init_dist``, and picks
 ``AnyDeviceDDP``, which drops ``device_ids`` for a model on the CPU. With a
 GPU nothing changes.

@@ -6,6 +6,10 @@ each rule below lives here only:
 
 * the runtime (``setup_runtime``: the safe checkpoint reader, ...) is set
   up when the runner is built, whoever builds it;
+* a distributed run (``launcher`` other than ``'none'``) gets mmlt's
+  collective timeout, and without a GPU the gloo backend and
+  ``AnyDeviceDDP`` (``setup_distributed``; from the config, in
+  ``from_cfg``);
 * checkpoints are saved by ``SafeCheckpointHook`` in place of mmengine's
   ``CheckpointHook``, every argument kept (a crash during a save leaves
   the last complete checkpoint);
@@ -20,6 +24,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from .checkpointing import latest_complete_checkpoint, with_safe_checkpoint_hook
+from .distributed import setup_distributed
 from .hooks import ResumedSettingsHook
 from ..utils.mmengine_internals import relies_on
 from .runtime import setup_runtime
@@ -77,6 +82,12 @@ class SafeRunner(Runner):
     def __init__(self, *args, **kwargs):
         setup_runtime()  # a second call changes nothing
         super().__init__(*args, **kwargs)
+
+    @classmethod
+    def from_cfg(cls, cfg) -> 'SafeRunner':
+        # before mmengine's setup_env starts the process group
+        setup_distributed(cfg, cfg.get('launcher', 'none'))
+        return super().from_cfg(cfg)
 
     def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
         custom_hooks = list(custom_hooks or [])

@@ -10,7 +10,6 @@ from mmengine.logging import print_log
 from .checkpoint_io import UNSAFE_LOAD_FLAG, UNSAFE_LOAD_HELP
 from .checks import check_default_scope
 from .runtime import setup_runtime
-from .distributed import setup_distributed
 
 
 class CfgOptions(DictAction):
@@ -109,7 +108,8 @@ def cap_dataloader_workers(cfg: Config) -> None:
 def load_run_config(args: argparse.Namespace) -> Config:
     """The config of ``args.config`` with ``--cfg-options``, the launcher
     and the work dir, after the runtime every run needs (``setup_runtime``)
-    and the checks of its scope; the process group set up."""
+    and the checks of its scope. The runner the tools build from it
+    (``build_runner``) sets up the distributed run."""
     # mmengine's loader of local checkpoints (load_from, --resume, the
     # checkpoint to test): weights_only with mmlt's allow-list, full
     # unpickling only with --unsafe-load / MMLT_UNSAFE_LOAD=1
@@ -121,8 +121,6 @@ def load_run_config(args: argparse.Namespace) -> Config:
         cfg.merge_from_dict(args.cfg_options)
     # default_scope must be the toolbox of the mmlt adapter imported
     check_default_scope(cfg)
-    # no GPU: torchrun's processes on gloo, DDP without device_ids
-    setup_distributed(cfg, args.launcher)
     cap_dataloader_workers(cfg)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
