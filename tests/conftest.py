@@ -30,34 +30,38 @@ def no_default_scope_from_other_tests():
     _scopes().update(before)
 
 
+def _lt_digits(tmp_path_factory, task: str, write_frequency) -> str:
+    """LT-Digits of one task, its frequency file written by
+    ``write_frequency(folder)``: the data root, ending in '/'."""
+    from mmlt.lt_digits import make_lt_digits
+    root = tmp_path_factory.mktemp(f'lt_digits_{task}')
+    make_lt_digits(root, tasks=(task, ))
+    write_frequency(root / task)
+    return str(root / task) + '/'
+
+
 @pytest.fixture(scope='session')
 def lt_digits_seg(tmp_path_factory) -> str:
-    """LT-Digits segmentation (ADE20K layout) with its pixel-frequency file
-    ``pixel_frequency.json``: the data root, ending in '/'."""
+    """LT-Digits segmentation (ADE20K layout) with ``pixel_frequency.json``.
+    """
     from mmlt.core.frequency import from_segmentation_maps
-    from mmlt.lt_digits import LT_DIGITS_SEG_CLASSES, make_lt_digits
-    root = tmp_path_factory.mktemp('lt_digits_seg')
-    make_lt_digits(root, tasks=('seg', ))
-    seg = root / 'seg'
-    from_segmentation_maps(
-        seg / 'annotations' / 'training', num_classes=11,
-        classes=LT_DIGITS_SEG_CLASSES,
-        reduce_zero_label=True).save(seg / 'pixel_frequency.json')
-    return str(seg) + '/'
+    from mmlt.lt_digits import LT_DIGITS_SEG_CLASSES
+    return _lt_digits(
+        tmp_path_factory, 'seg', lambda seg: from_segmentation_maps(
+            seg / 'annotations' / 'training', num_classes=11,
+            classes=LT_DIGITS_SEG_CLASSES,
+            reduce_zero_label=True).save(seg / 'pixel_frequency.json'))
 
 
 @pytest.fixture(scope='session')
 def lt_digits_det(tmp_path_factory) -> str:
-    """LT-Digits detection (LVIS v1 layout) with its frequency file
-    ``lvis_v1_train_frequency.json``: the data root, ending in '/'."""
+    """LT-Digits detection (LVIS v1 layout) with
+    ``lvis_v1_train_frequency.json``."""
     from mmlt.core.frequency import from_lvis_json
-    from mmlt.lt_digits import make_lt_digits
-    root = tmp_path_factory.mktemp('lt_digits_det')
-    make_lt_digits(root, tasks=('det', ))
-    det = root / 'det'
-    from_lvis_json(det / 'annotations' / 'lvis_v1_train.json').save(
-        det / 'lvis_v1_train_frequency.json')
-    return str(det) + '/'
+    return _lt_digits(
+        tmp_path_factory, 'det', lambda det: from_lvis_json(
+            det / 'annotations' / 'lvis_v1_train.json').save(
+                det / 'lvis_v1_train_frequency.json'))
 
 
 @pytest.fixture(scope='session')
@@ -69,21 +73,21 @@ def tiny_lt_digits_cls(tmp_path_factory):
 
 
 @pytest.fixture(scope='session')
-def lt_digits_cls_24(tmp_path_factory):
+def cls_data_24(tmp_path_factory):
     """LT-Digits classification cut to 24 training images per class."""
     from tiny_runs import tiny_cls_data
-    return tiny_cls_data(tmp_path_factory.mktemp('lt_digits_cls_24'), 24)
+    return tiny_cls_data(tmp_path_factory.mktemp('cls_data_24'), 24)
 
 
 @pytest.fixture(scope='session')
-def demo_cls_stage1(lt_digits_cls_24, tmp_path_factory):
+def cls_stage1_ckpt(cls_data_24, tmp_path_factory):
     """configs/demo/cls_stage1.py trained for 2 epochs on
-    ``lt_digits_cls_24``: its checkpoint, the stage 1 of the stage-2 runs of
+    ``cls_data_24``: its checkpoint, the stage 1 of the stage-2 runs of
     the classification tests."""
     from mmengine.runner import Runner
     from tiny_runs import two_epoch_config
     work_dir = tmp_path_factory.mktemp('cls_stage1')
-    Runner.from_cfg(two_epoch_config('cls_stage1', lt_digits_cls_24,
+    Runner.from_cfg(two_epoch_config('cls_stage1', cls_data_24,
                                      work_dir)).train()
     return work_dir / 'epoch_2.pth'
 

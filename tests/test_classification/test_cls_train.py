@@ -22,35 +22,25 @@ REPO = Path(__file__).resolve().parents[2]
 CALIBRATION = ('head.fc.calibration.magnitude', 'head.fc.calibration.margin',
                'head.fc.calibration.confidence.weight',
                'head.fc.calibration.confidence.bias')
-
-
+# the tiny data and stage 1 (cls_data_24, cls_stage1_ckpt): conftest's
 pytestmark = pytest.mark.usefixtures('safe_checkpoint_loader')
 demo_cfg = two_epoch_config
 
 
 @pytest.fixture(scope='module')
-def data(lt_digits_cls_24):
-    return lt_digits_cls_24
-
-
-@pytest.fixture(scope='module')
-def stage1(demo_cls_stage1):
-    return demo_cls_stage1
-
-
-@pytest.fixture(scope='module')
-def stage2(data, stage1, tmp_path_factory):
+def stage2(cls_data_24, cls_stage1_ckpt, tmp_path_factory):
     work_dir = tmp_path_factory.mktemp('cls_stage2')
-    cfg = demo_cfg('cls_stage2', data, work_dir, load_from=str(stage1))
+    cfg = demo_cfg('cls_stage2', cls_data_24, work_dir,
+                   load_from=str(cls_stage1_ckpt))
     assert cfg.runner_type == 'DisAlignRunner'
     runner = DisAlignRunner.from_cfg(cfg)
     runner.train()
     return runner, work_dir / 'epoch_2.pth'
 
 
-def test_stage2_learns_only_the_calibration(stage1, stage2):
+def test_stage2_learns_only_the_calibration(cls_stage1_ckpt, stage2):
     runner, checkpoint = stage2
-    before = torch.load(stage1, weights_only=False)['state_dict']
+    before = torch.load(cls_stage1_ckpt, weights_only=False)['state_dict']
     after = torch.load(checkpoint, weights_only=False)['state_dict']
     assert sorted(set(after) - set(before)) == sorted(CALIBRATION)
     for key, value in before.items():
@@ -69,15 +59,16 @@ def test_stage2_learns_only_the_calibration(stage1, stage2):
     assert 'requires_grad=False' not in log.read_text()
 
 
-def test_calibrated_model_starts_from_stage1_logits(data, stage1, tmp_path):
+def test_calibrated_model_starts_from_stage1_logits(cls_data_24,
+                                                   cls_stage1_ckpt, tmp_path):
     """Before any stage-2 step the calibrated model of the paper's recipe
     (the identity start) predicts exactly what the stage-1 model predicts;
     mmlt's recipe starts at the logit adjustment
     (tests/test_stage2/test_disalign_recipe.py)."""
     runners = []
-    for name, extra in (('cls_stage1', dict(load_from=str(stage1))),
-                        ('cls_stage2_paper', dict(load_from=str(stage1)))):
-        cfg = demo_cfg(name, data, tmp_path / name, **extra)
+    for name in ('cls_stage1', 'cls_stage2_paper'):
+        cfg = demo_cfg(name, cls_data_24, tmp_path / name,
+                       load_from=str(cls_stage1_ckpt))
         runner = (DisAlignRunner if cfg.get('runner_type') else
                   Runner).from_cfg(cfg)
         runner.load_or_resume()
@@ -106,11 +97,11 @@ def test_runner_test_reports_long_tail_metrics(stage2):
         sum(metrics['lt/top1_classwise']) / 10)
 
 
-def test_test_script_and_plots(data, stage1, stage2, tmp_path):
+def test_test_script_and_plots(cls_data_24, cls_stage1_ckpt, stage2, tmp_path):
     _, checkpoint = stage2
-    freq = data / 'image_frequency.json'
-    overrides = [f'test_dataloader.dataset.data_root={data}',
-                 f'test_dataloader.dataset.classes={data}/classes.txt',
+    freq = cls_data_24 / 'image_frequency.json'
+    overrides = [f'test_dataloader.dataset.data_root={cls_data_24}',
+                 f'test_dataloader.dataset.classes={cls_data_24}/classes.txt',
                  f'test_evaluator.frequency_file={freq}',
                  f'model.head.loss.frequency_file={freq}']
     out = tmp_path / 'stage2.json'
@@ -134,8 +125,8 @@ def test_test_script_and_plots(data, stage1, stage2, tmp_path):
     assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     png = tmp_path / 'calibration.png'
     plot.main(['calibration', str(checkpoint), '--frequency',
-               str(data / 'lt_digits_train.txt'), '--classes',
-               str(data / 'classes.txt'), '-o', str(png)])
+               str(cls_data_24 / 'lt_digits_train.txt'), '--classes',
+               str(cls_data_24 / 'classes.txt'), '-o', str(png)])
     assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     with pytest.raises(KeyError, match='calibration'):
-        plot.calibration_params(str(stage1))
+        plot.calibration_params(str(cls_stage1_ckpt))

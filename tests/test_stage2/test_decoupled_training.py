@@ -16,19 +16,9 @@ from mmlt.stage2 import ClassBalancedSampler, DisAlignRunner
 from tiny_runs import two_epoch_config
 
 REPO = Path(__file__).resolve().parents[2]
-# the tiny data and stage 1 of the DisAlign runs (conftest), shared
+# the tiny data and stage 1 of the DisAlign runs: conftest's
 pytestmark = pytest.mark.usefixtures('safe_checkpoint_loader')
 demo_cfg = two_epoch_config
-
-
-@pytest.fixture(scope='module')
-def data(lt_digits_cls_24):
-    return lt_digits_cls_24
-
-
-@pytest.fixture(scope='module')
-def stage1(demo_cls_stage1):
-    return demo_cls_stage1
 
 
 @pytest.mark.parametrize('name, own', [
@@ -36,15 +26,15 @@ def stage1(demo_cls_stage1):
     ('cls_lws', ['head.fc.calibration.scale']),
 ])
 def test_trained_baselines_learn_only_their_own_parameters(
-        data, stage1, tmp_path, name, own):
-    cfg = demo_cfg(name, data, tmp_path, load_from=str(stage1))
+        cls_data_24, cls_stage1_ckpt, tmp_path, name, own):
+    cfg = demo_cfg(name, cls_data_24, tmp_path, load_from=str(cls_stage1_ckpt))
     runner = DisAlignRunner.from_cfg(cfg)
     assert isinstance(runner.train_dataloader.sampler, ClassBalancedSampler)
     runner.train()
     trainable = sorted(n for n, p in runner.model.named_parameters()
                        if p.requires_grad)
     assert trainable == own
-    before = torch.load(stage1, weights_only=False)['state_dict']
+    before = torch.load(cls_stage1_ckpt, weights_only=False)['state_dict']
     after = torch.load(tmp_path / 'epoch_2.pth',
                        weights_only=False)['state_dict']
     assert sorted(set(after) - set(before)) == own
@@ -67,17 +57,20 @@ def predictions(runner):
 
 
 def test_post_hoc_methods_change_no_weight_and_refuse_to_train(
-        data, stage1, tmp_path):
+        cls_data_24, cls_stage1_ckpt, tmp_path):
     counts = torch.tensor([float(len([1 for line in (
-        data / 'lt_digits_train.txt').read_text().splitlines()
+        cls_data_24 / 'lt_digits_train.txt').read_text().splitlines()
         if line.rsplit(maxsplit=1)[1] == str(c)])) for c in range(10)])
-    plain = Runner.from_cfg(demo_cfg('cls_stage1', data, tmp_path / 'plain',
-                                     load_from=str(stage1)))
+    plain = Runner.from_cfg(demo_cfg('cls_stage1', cls_data_24,
+                                     tmp_path / 'plain',
+                                     load_from=str(cls_stage1_ckpt)))
     plain.load_or_resume()
     z = predictions(plain)
-    stage1_state = torch.load(stage1, weights_only=False)['state_dict']
+    stage1_state = torch.load(cls_stage1_ckpt,
+                              weights_only=False)['state_dict']
     for name, tau in (('cls_logit-adjustment', 0.7), ('cls_tau-norm', 0.5)):
-        cfg = demo_cfg(name, data, tmp_path / name, load_from=str(stage1))
+        cfg = demo_cfg(name, cls_data_24, tmp_path / name,
+                       load_from=str(cls_stage1_ckpt))
         cfg.model.head.tau = tau
         runner = DisAlignRunner.from_cfg(cfg)
         runner.load_or_resume()
@@ -94,28 +87,29 @@ def test_post_hoc_methods_change_no_weight_and_refuse_to_train(
         assert torch.allclose(out, expected, atol=1e-4), name
         with pytest.raises(ValueError, match='nothing to learn.*post-hoc'):
             DisAlignRunner.from_cfg(demo_cfg(
-                name, data, tmp_path / f'{name}_train',
-                load_from=str(stage1))).train()
+                name, cls_data_24, tmp_path / f'{name}_train',
+                load_from=str(cls_stage1_ckpt))).train()
 
 
 def test_testing_crt_on_its_stage1_checkpoint_is_refused(
-        data, stage1, tmp_path):
+        cls_data_24, cls_stage1_ckpt, tmp_path):
     """The stage-1 checkpoint has no cRT classifier: testing it would
     report a random one."""
-    runner = DisAlignRunner.from_cfg(demo_cfg('cls_crt', data, tmp_path,
-                                              load_from=str(stage1)))
+    runner = DisAlignRunner.from_cfg(demo_cfg('cls_crt', cls_data_24, tmp_path,
+                                              load_from=str(cls_stage1_ckpt)))
     with pytest.raises(ValueError, match=r'fc\.retrained\.weight.*it is a '
                        'stage-1 checkpoint'):
         runner.test()
 
 
-def test_choose_tau_on_val(data, stage1, tmp_path):
-    cfg = demo_cfg('cls_logit-adjustment', data, tmp_path / 'cfg')
+def test_choose_tau_on_val(cls_data_24, cls_stage1_ckpt, tmp_path):
+    cfg = demo_cfg('cls_logit-adjustment', cls_data_24, tmp_path / 'cfg')
     config = tmp_path / 'la.py'
     cfg.dump(str(config))
     out = subprocess.run(
         [sys.executable, 'tools/analysis/choose_tau.py', str(config),
-         str(stage1), '--taus', '0', '1', '--work-dir', str(tmp_path / 'w'),
+         str(cls_stage1_ckpt), '--taus', '0', '1',
+         '--work-dir', str(tmp_path / 'w'),
          '--out', str(tmp_path / 'sweep.json')],
         cwd=REPO, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
