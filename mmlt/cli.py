@@ -39,9 +39,13 @@ def test() -> None:
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    usage = ('usage: python -m mmlt {train,test} CONFIG [ARGS...]  '
+             '(see --help of each)')
+    if argv in (['-h'], ['--help']):
+        print(usage)
+        return 0
     if not argv or argv[0] not in TOOLS:
-        print('usage: python -m mmlt {train,test} CONFIG [ARGS...]  '
-              '(see --help of each)', file=sys.stderr)
+        print(usage, file=sys.stderr)
         return 2
     run_tool(argv[0], argv[1:])
     return 0

@@ -98,7 +98,7 @@ def test_runner_test_reports_long_tail_metrics(stage2):
 
 
 def test_test_script_and_plots(cls_data_24, cls_stage1_ckpt, stage2, tmp_path):
-    _, checkpoint = stage2
+    runner, checkpoint = stage2
     freq = cls_data_24 / 'image_frequency.json'
     overrides = [f'test_dataloader.dataset.data_root={cls_data_24}',
                  f'test_dataloader.dataset.classes={cls_data_24}/classes.txt',
@@ -127,6 +127,15 @@ def test_test_script_and_plots(cls_data_24, cls_stage1_ckpt, stage2, tmp_path):
     plot.main(['calibration', str(checkpoint), '--frequency',
                str(cls_data_24 / 'lt_digits_train.txt'), '--classes',
                str(cls_data_24 / 'classes.txt'), '-o', str(png)])
+    assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    # with the config: the mean confidence of each class's test images
+    config = tmp_path / 'stage2.py'
+    runner.cfg.dump(str(config))
+    sigma = plot.mean_confidence(str(config), str(checkpoint), 10)
+    assert sigma.shape == (10, ) and ((sigma > 0) & (sigma <= 1)).all()
+    plot.main(['calibration', str(checkpoint), '--config', str(config),
+               '--frequency', str(cls_data_24 / 'lt_digits_train.txt'),
+               '--classes', str(cls_data_24 / 'classes.txt'), '-o', str(png)])
     assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     with pytest.raises(KeyError, match='calibration'):
         plot.calibration_params(str(cls_stage1_ckpt))

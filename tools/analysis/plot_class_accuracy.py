@@ -214,15 +214,20 @@ def mean_confidence(config: str, checkpoint, num_classes: int,
         checkpoint = read_checkpoint(checkpoint, allow_unsafe)
     _load_checkpoint_to_model(model, checkpoint, logger='silent')
     model.eval()
-    calibrations = [m for m in model.modules()
-                    if isinstance(m, AdaptiveCalibration)]
-    if len(calibrations) != 1:
+    # the calibrated classifier (the calibration's parent) and its input:
+    # the confidence is computed from that feature, fused into the
+    # classifier's product or not
+    owners = [m for m in model.modules()
+              if isinstance(getattr(m, 'calibration', None),
+                            AdaptiveCalibration)]
+    if len(owners) != 1:
         raise ValueError(f'{config}: expected one calibration in the model, '
-                         f'found {len(calibrations)}.')
+                         f'found {len(owners)}.')
+    calibration = owners[0].calibration
     sigmas = []
-    hook = calibrations[0].confidence.register_forward_hook(
-        lambda module, inputs, output: sigmas.append(
-            torch.sigmoid(output).flatten()))
+    hook = owners[0].register_forward_pre_hook(
+        lambda module, inputs: sigmas.append(
+            calibration.sigma(inputs[0]).flatten()))
     loader = Runner.build_dataloader(cfg[f'{split}_dataloader'])
     totals = np.zeros(num_classes)
     counts = np.zeros(num_classes)
