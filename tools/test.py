@@ -32,7 +32,10 @@ from mmlt.stage2.training_set_checks import (  # noqa: E402
 def parse_args():
     parser = argparse.ArgumentParser(description='Test (and eval) a model')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'checkpoint',
+        help='checkpoint file, or a run\'s work dir (its latest complete '
+        'checkpoint)')
     parser.add_argument('--work-dir', help='the dir to save logs and metrics')
     parser.add_argument(
         '--out', help='dump the predictions (.pkl) or the metrics to this file')

@@ -21,8 +21,8 @@ from torch.distributed.elastic.multiprocessing.errors import (  # noqa: E402
     record)
 
 from mmlt.engine import (AUTO_RESUME, build_runner,  # noqa: E402
-                         check_work_dir_is_free, explain_collective_timeouts,
-                         teardown_distributed)
+                         check_work_dir_is_free, checkpoint_to_start_from,
+                         explain_collective_timeouts, teardown_distributed)
 from mmlt.engine.tool_config import (add_run_args,  # noqa: E402
                                      load_run_config, parse_run_args)
 
@@ -83,7 +83,9 @@ def main():
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
-    if not cfg.get('resume'):
+    resuming, _, _ = checkpoint_to_start_from(
+        cfg.work_dir, cfg.get('resume'), cfg.get('load_from'))
+    if not resuming:
         # a new run must not mix its checkpoints with an earlier run's
         check_work_dir_is_free(cfg.work_dir, overwrite=args.overwrite)
 

@@ -254,7 +254,7 @@ def _saved_checkpoints(work_dir: str) -> List[str]:
         reverse=True)
 
 
-def _pointed_checkpoint(text: str, work_dir: str) -> str:
+def _pointed_checkpoint(text: str, work_dir: str, purpose: str) -> str:
     if '://' in text:
         return text
     if not osp.isabs(text):
@@ -266,13 +266,14 @@ def _pointed_checkpoint(text: str, work_dir: str) -> str:
             and osp.isfile(own)):
         print_log(
             f'{osp.join(work_dir, POINTER)} names {text}, outside the work '
-            f'dir (a copied work dir?); resuming from its own {own}.',
+            f'dir (a copied work dir?); {_taking(purpose)} its own {own}.',
             logger='current')
         return own
     return text
 
 
-def _completed_after_pointer(path: str, pointer: str) -> Optional[str]:
+def _completed_after_pointer(path: str, pointer: str,
+                             purpose: str) -> Optional[str]:
     """A complete checkpoint of a later step than ``path``, beside it and
     written after the pointer: the run was killed between renaming the
     checkpoint and the pointer. (Older files of a later step are left over
@@ -285,17 +286,24 @@ def _completed_after_pointer(path: str, pointer: str) -> Optional[str]:
                 and osp.getmtime(later) > osp.getmtime(pointer)
                 and checkpoint_problem(later) is None):
             print_log(
-                f'--resume: {later} is complete and newer than {path}, '
+                f'{purpose}: {later} is complete and newer than {path}, '
                 f'which {pointer} names (the run stopped before updating '
-                'it); resuming from the newer one.',
+                f'it); {_taking(purpose)} the newer one.',
                 logger='current')
             return later
     return None
 
 
-def latest_complete_checkpoint(work_dir: str) -> Optional[str]:
+def _taking(purpose: str) -> str:
+    return 'resuming from' if purpose == '--resume' else 'loading'
+
+
+def latest_complete_checkpoint(work_dir: str,
+                               purpose: str = '--resume') -> Optional[str]:
     """The checkpoint ``--resume`` continues from (module doc), or None
-    when the work dir holds no complete checkpoint."""
+    when the work dir holds no complete checkpoint. ``purpose`` starts the
+    warnings (e.g. ``'load_from=DIR'`` where a run's work dir is the
+    checkpoint to load)."""
     if not osp.isdir(work_dir):
         return None
     pointer = osp.join(work_dir, POINTER)
@@ -307,22 +315,23 @@ def latest_complete_checkpoint(work_dir: str) -> Optional[str]:
         if not text:
             problem = f'{pointer} is empty'
         else:
-            path = _pointed_checkpoint(text, work_dir)
+            path = _pointed_checkpoint(text, work_dir, purpose)
             broken = None if '://' in path else checkpoint_problem(path)
             if broken is None:
-                return _completed_after_pointer(path, pointer) or path
+                return _completed_after_pointer(path, pointer,
+                                                purpose) or path
             problem = f'{pointer} names {text}, which {broken}'
     for path in _saved_checkpoints(work_dir):
         if checkpoint_problem(path) is None:
             print_log(
-                f'--resume: {problem}; resuming from {path}, the newest '
+                f'{purpose}: {problem}; {_taking(purpose)} {path}, the newest '
                 'complete checkpoint of the work dir.',
                 logger='current',
                 level=logging.WARNING)
             return path
     if osp.isfile(pointer):
         print_log(
-            f'--resume: {problem}, and {work_dir} holds no other complete '
+            f'{purpose}: {problem}, and {work_dir} holds no other complete '
             'checkpoint.',
             logger='current',
             level=logging.WARNING)

@@ -90,8 +90,9 @@ def _checkpoint_due(runner) -> bool:
         for hook in runner.hooks)
 
 
-# the loop replays `iter` batches of its data iterator after a resume, and
-# Runner.resume sets runner._resume before the hooks see the checkpoint
+# the loop replays `iter` batches of its data iterator after a resume;
+# Runner.resume calls the hooks' after_load_checkpoint before it restores
+# the state (the hooks read runner._resume: set by the config or SafeRunner)
 relies_on('mmengine.runner.IterBasedTrainLoop.run', 'f5de0b5cf6e25e3b')
 relies_on('mmengine.runner.Runner.resume', '30cc2d3b4e1afabd')
 

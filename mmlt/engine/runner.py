@@ -20,6 +20,7 @@ each rule below lives here only:
 import os.path as osp
 from typing import Optional, Tuple, Union
 
+from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
@@ -63,7 +64,8 @@ def checkpoint_to_start_from(
                 'the beginning' + (f' (load_from={load_from})'
                                    if load_from else '') + '.')
     if load_from is not None and osp.isdir(load_from):
-        found = latest_complete_checkpoint(load_from)
+        found = latest_complete_checkpoint(load_from,
+                                           purpose=f'load_from={load_from}')
         if found is None:
             raise FileNotFoundError(
                 f'load_from={load_from} is a directory without a complete '
@@ -71,6 +73,10 @@ def checkpoint_to_start_from(
                 'a stage-2 config: python tools/train.py <stage-1 config>), '
                 'or set load_from to a checkpoint file (--cfg-options '
                 'load_from=PATH).')
+        # said, since the run's last checkpoint need not be its final one
+        note = ' '.join(filter(None, [
+            note, f'load_from={load_from}: its latest complete checkpoint, '
+            f'{found}.']))
         load_from = found
     return bool(resume), load_from, note
 
@@ -127,7 +133,25 @@ def is_hook(hook, hook_cls: type) -> bool:
 
 
 def build_runner(cfg) -> Runner:
-    """The config's ``runner_type``, else ``SafeRunner``."""
-    if 'runner_type' in cfg:
-        return RUNNERS.build(cfg)
-    return SafeRunner.from_cfg(cfg)
+    """The config's ``runner_type``, else ``SafeRunner``.
+
+    A ``runner_type`` that is not a ``SafeRunner`` (mmengine's
+    ``FlexibleRunner``, a toolbox's runner) gets the same rules through its
+    config: the checkpoint to start from, the distributed setup, the
+    checkpoint hook and the settings record."""
+    if 'runner_type' not in cfg:
+        return SafeRunner.from_cfg(cfg)
+    runner_cls = RUNNERS.get(cfg.runner_type) if isinstance(
+        cfg.runner_type, str) else cfg.runner_type
+    if not (isinstance(runner_cls, type) and issubclass(runner_cls,
+                                                         SafeRunner)):
+        cfg.resume, cfg.load_from, note = checkpoint_to_start_from(
+            cfg.work_dir, cfg.get('resume'), cfg.get('load_from'))
+        if note:
+            print_log(note, 'current')
+        setup_distributed(cfg, cfg.get('launcher', 'none'))
+        cfg.default_hooks = with_safe_checkpoint_hook(cfg.get('default_hooks'))
+        hooks = list(cfg.get('custom_hooks') or [])
+        if not any(is_hook(h, ResumedSettingsHook) for h in hooks):
+            cfg.custom_hooks = hooks + [dict(type='ResumedSettingsHook')]
+    return RUNNERS.build(cfg)

@@ -17,7 +17,7 @@ only the checkpoint opt-in):
 * the ``pkg_resources is deprecated`` warning that mmengine 0.10 raises
   when it reads a toolbox's config (``mmpretrain::...``) is not shown:
   nothing a user of mmlt can act on (``mmlt.utils.known_warnings``);
-* a warning, once, when the installed mmengine changed an internal mmlt
+* a warning (once per pin) when the installed mmengine changed an internal mmlt
   overrides or depends on (``mmlt.utils.mmengine_internals``).
 
 ``tools/train.py``, ``tools/test.py`` (so ``mmlt-train`` / ``mmlt-test``),

@@ -25,7 +25,8 @@ the model is wrapped (so DDP sees only trainable parameters) it
 and it
 
 * trains the calibration without weight decay (``NO_WEIGHT_DECAY_REASON``);
-* requires ``load_from`` (a stage-1 checkpoint), fails if the checkpoint
+* requires ``load_from`` (a stage-1 checkpoint, or that run's work dir:
+  its latest complete checkpoint), fails if the checkpoint
   lacks a weight the model needs besides the calibration (e.g. the
   classifier) or has another shape, and logs the keys that were new; to
   test, it requires the stage-2 weights (a stage-1 checkpoint would report

@@ -21,7 +21,7 @@ from typing import Dict, List
 WRITTEN_FOR = '0.10.7'
 
 _PINNED: Dict[str, str] = {}
-_warned = False
+_checked = set()  # the targets warn_on_changed_internals has looked at
 
 
 def relies_on(target: str, digest: str) -> None:
@@ -56,11 +56,13 @@ def pinned_internals() -> Dict[str, str]:
     return dict(_PINNED)
 
 
-def changed_internals() -> List[str]:
-    """The pinned internals whose installed source differs (or is gone),
-    each as ``'target: why'``."""
+def changed_internals(targets=None) -> List[str]:
+    """The pinned internals (of ``targets``, default all) whose installed
+    source differs (or is gone), each as ``'target: why'``."""
     changed = []
     for target, digest in sorted(_PINNED.items()):
+        if targets is not None and target not in targets:
+            continue
         try:
             now = source_digest(target)
         except (ImportError, AttributeError, OSError, TypeError) as e:
@@ -72,13 +74,15 @@ def changed_internals() -> List[str]:
 
 
 def warn_on_changed_internals() -> None:
-    """Warn once per process when the installed mmengine changed an
-    internal mmlt replaces or depends on."""
-    global _warned
-    if _warned:
+    """Warn when the installed mmengine changed an internal mmlt replaces
+    or depends on; each pin is looked at once per process, so a later call
+    checks only the pins of the modules imported since (a config's
+    ``custom_imports``)."""
+    new = set(_PINNED) - _checked
+    if not new:
         return
-    _warned = True
-    changed = changed_internals()
+    _checked.update(new)
+    changed = changed_internals(new)
     if changed:
         import mmengine
         warnings.warn(

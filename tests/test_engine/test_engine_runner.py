@@ -46,12 +46,19 @@ def test_a_changed_internal_is_reported_and_warned(monkeypatch):
     assert changed_internals() == [
         'mmengine.hooks.CheckpointHook._save_best_checkpoint: source '
         'changed']
-    monkeypatch.setattr(mmengine_internals, '_warned', False)
+    monkeypatch.setattr(mmengine_internals, '_checked', set())
     with pytest.warns(UserWarning, match='_save_best_checkpoint'):
         mmengine_internals.warn_on_changed_internals()
     with warnings.catch_warnings():
         warnings.simplefilter('error')
-        mmengine_internals.warn_on_changed_internals()  # once per process
+        mmengine_internals.warn_on_changed_internals()  # once per pin
+    # a pin recorded later (a module imported later) is looked at then
+    monkeypatch.setitem(mmengine_internals._PINNED,
+                        'mmengine.hooks.CheckpointHook.after_train_epoch',
+                        '0' * 16)
+    with pytest.warns(UserWarning, match='after_train_epoch') as record:
+        mmengine_internals.warn_on_changed_internals()
+    assert '_save_best_checkpoint' not in str(record[0].message)
 
 
 def _run_dir(path, steps):
@@ -66,8 +73,12 @@ def _run_dir(path, steps):
 def test_load_from_a_run_dir_is_its_latest_checkpoint(tmp_path):
     stage1 = _run_dir(tmp_path / 'stage1', [1, 2])
     work_dir = str(tmp_path / 'stage2')
-    assert checkpoint_to_start_from(work_dir, False, stage1) == (
-        False, f'{stage1}/epoch_2.pth', '')
+    resume, load_from, note = checkpoint_to_start_from(work_dir, False,
+                                                       stage1)
+    assert (resume, load_from) == (False, f'{stage1}/epoch_2.pth')
+    # said: the run's last checkpoint need not be its final one
+    assert note == (f'load_from={stage1}: its latest complete checkpoint, '
+                    f'{stage1}/epoch_2.pth.')
     # a file is taken as it is
     assert checkpoint_to_start_from(work_dir, False, f'{stage1}/epoch_1.pth')[
         1] == f'{stage1}/epoch_1.pth'
@@ -94,3 +105,58 @@ def test_auto_resume_takes_the_work_dir_or_starts_from_load_from(tmp_path):
     assert checkpoint_to_start_from(
         str(work_dir), True, f'{stage1}/epoch_1.pth') == (
             True, f'{stage1}/epoch_1.pth', '')
+
+
+def hook_names(runner):
+    return [type(h).__name__ for h in runner.hooks]
+
+
+@pytest.mark.parametrize('runner_type', [None, 'Runner'])
+def test_every_runner_type_gets_the_rules(tmp_path, runner_type):
+    """SafeRunner by default; another runner_type (here mmengine's own
+    Runner) through its config: the safe checkpoint hook, the settings
+    record, and resume='auto' resolved (mmengine would resume from
+    load_from)."""
+    import toy_regression  # noqa: F401 - the toy model's registration
+    from mmlt.engine import SafeRunner, build_runner
+    from toy_regression import toy_config
+    stage1 = _run_dir(tmp_path / 'stage1', [1])
+    extra = dict(runner_type=runner_type) if runner_type else {}
+    cfg = toy_config(1, work_dir=str(tmp_path / 'run'), resume=AUTO_RESUME,
+                     load_from=stage1, **extra)
+    runner = build_runner(cfg)
+    assert isinstance(runner, SafeRunner) == (runner_type is None)
+    assert {'SafeCheckpointHook', 'ResumedSettingsHook'} <= set(
+        hook_names(runner))
+    assert 'CheckpointHook' not in hook_names(runner)
+    if runner_type:  # resolved in the config
+        assert (runner._resume, runner._load_from) == (
+            False, f'{stage1}/epoch_1.pth')
+    else:  # resolved when the runner loads
+        runner.choose_checkpoint()
+        assert (runner._resume, runner._load_from) == (
+            False, f'{stage1}/epoch_1.pth')
+
+
+def test_resume_with_no_complete_checkpoint_guards_the_work_dir(tmp_path):
+    """--resume that finds no complete checkpoint starts a new run, which
+    must not mix its checkpoints with a truncated one left there."""
+    import os
+    import subprocess
+    import sys
+
+    from tiny_runs import REPO, dump
+    from toy_regression import toy_config
+    work_dir = tmp_path / 'run'
+    work_dir.mkdir()
+    (work_dir / 'epoch_1.pth').write_bytes(b'PK\x03\x04 cut')
+    config = dump(toy_config(1), tmp_path / 'toy.py')
+    out = subprocess.run(
+        [sys.executable, str(REPO / 'tools' / 'train.py'), str(config),
+         '--work-dir', str(work_dir), '--resume'],
+        capture_output=True, text=True, cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=os.pathsep.join(
+            [str(REPO / 'tests'), os.environ.get('PYTHONPATH', '')])))
+    assert out.returncode != 0
+    assert 'already holds the checkpoints of a run' in out.stderr
+    assert (work_dir / 'epoch_1.pth').read_bytes() == b'PK\x03\x04 cut'

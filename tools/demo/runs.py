@@ -10,7 +10,6 @@ from .in_process import tool
 from .tasks import WORK
 
 
-
 def work_dir(task, run):
     return f'{WORK}/{task}_{run}'
 
