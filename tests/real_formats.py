@@ -180,3 +180,13 @@ def save_stage1(config: str, out: Path, scope: str) -> Path:
     save_checkpoint({'meta': {'epoch': 1, 'iter': 1},
                      'state_dict': model.state_dict()}, str(out))
     return out
+
+
+def save_run(config: str, work_dir: Path, scope: str,
+             name: str = 'epoch_1.pth') -> Path:
+    """``save_stage1`` into ``work_dir`` as a finished run leaves it (the
+    checkpoint and ``last_checkpoint`` naming it): what a stage-2 config's
+    ``load_from`` names. Returns ``work_dir``."""
+    save_stage1(config, work_dir / name, scope)
+    (work_dir / 'last_checkpoint').write_text(name)
+    return work_dir

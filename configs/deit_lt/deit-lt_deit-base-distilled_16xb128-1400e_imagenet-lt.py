@@ -19,8 +19,8 @@ data_root = 'data/imagenet'
 num_classes = 1000
 frequency_file = 'data/imagenet/ImageNet_LT_train_freq.json'
 teacher_config = '{{ fileDirname }}/resnet50_ldam-drw-sam_8xb32-90e_imagenet-lt.py'
-teacher_checkpoint = \
-    'work_dirs/resnet50_ldam-drw-sam_8xb32-90e_imagenet-lt/epoch_90.pth'
+# the teacher run's work dir (its latest checkpoint), or a checkpoint file
+teacher_checkpoint = 'work_dirs/resnet50_ldam-drw-sam_8xb32-90e_imagenet-lt'
 max_epochs = 1400
 drw_epoch = 1200
 warmup_epochs = 5

@@ -22,8 +22,8 @@ imbalance_ratio = 100
 class_groups = dict(many=(0, 3), medium=(3, 7), few=(7, 10))
 teacher_config = \
     '{{ fileDirname }}/resnet32_ldam-drw-sam_1xb128-200e_cifar10-lt-ir100.py'
-teacher_checkpoint = \
-    'work_dirs/resnet32_ldam-drw-sam_1xb128-200e_cifar10-lt-ir100/epoch_200.pth'
+# the teacher run's work dir (its latest checkpoint), or a checkpoint file
+teacher_checkpoint = 'work_dirs/resnet32_ldam-drw-sam_1xb128-200e_cifar10-lt-ir100'
 max_epochs = 1200
 drw_epoch = 1100  # 0-based: epochs 1101-1200 (DeiT-LT's --drw 1100)
 warmup_epochs = 5

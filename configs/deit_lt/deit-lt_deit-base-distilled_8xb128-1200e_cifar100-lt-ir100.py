@@ -10,8 +10,8 @@ num_classes = 100
 class_groups = dict(many=(0, 36), medium=(36, 71), few=(71, 100))
 teacher_config = \
     '{{ fileDirname }}/resnet32_ldam-drw-sam_1xb128-200e_cifar100-lt-ir100.py'
-teacher_checkpoint = \
-    'work_dirs/resnet32_ldam-drw-sam_1xb128-200e_cifar100-lt-ir100/epoch_200.pth'
+# the teacher run's work dir (its latest checkpoint), or a checkpoint file
+teacher_checkpoint = 'work_dirs/resnet32_ldam-drw-sam_1xb128-200e_cifar100-lt-ir100'
 
 model = dict(
     head=dict(num_classes=num_classes),

@@ -4,8 +4,8 @@
 _base_ = ['./deit-lt_deit-base-distilled_8xb128-1200e_cifar100-lt-ir100.py']
 teacher_config = \
     '{{ fileDirname }}/resnet32_ldam-drw-sam_1xb128-200e_cifar100-lt-ir50.py'
-teacher_checkpoint = \
-    'work_dirs/resnet32_ldam-drw-sam_1xb128-200e_cifar100-lt-ir50/epoch_200.pth'
+# the teacher run's work dir (its latest checkpoint), or a checkpoint file
+teacher_checkpoint = 'work_dirs/resnet32_ldam-drw-sam_1xb128-200e_cifar100-lt-ir50'
 model = dict(
     teacher=dict(config=teacher_config, checkpoint=teacher_checkpoint))
 imbalance_ratio = 50

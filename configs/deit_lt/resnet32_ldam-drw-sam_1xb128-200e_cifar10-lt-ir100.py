@@ -5,7 +5,8 @@
 # 0.1 with 5 warm-up epochs and x0.01 at 160 and 180, weight decay 2e-4,
 # DRW (effective number, beta 0.9999) from epoch 160, SAM rho 0.8.
 #   python tools/train.py configs/deit_lt/resnet32_ldam-drw-sam_1xb128-200e_cifar10-lt-ir100.py
-# The student configs load work_dirs/<this config's name>/epoch_200.pth.
+# The student configs load the latest checkpoint of work_dirs/<this
+# config's name>, the run's work dir.
 # CIFAR-10 (python version) in data/cifar10/cifar-10-batches-py.
 _base_ = ['mmpretrain::_base_/default_runtime.py']
 custom_imports = dict(

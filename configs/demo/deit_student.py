@@ -6,8 +6,8 @@
 # - from epoch K = drw_epoch: Mixup / CutMix off, plain CE for CLS and
 #   effective-number (beta 0.9999) weights for the DIST loss.
 # Test: CLS, DIST and their average, overall / many / medium / few.
-#   python tools/train.py configs/demo/deit_student.py \
-#       --work-dir work_dirs/demo/deit_student
+#   python tools/train.py configs/demo/deit_teacher.py
+#   python tools/train.py configs/demo/deit_student.py
 _base_ = ['./deit_plain.py']
 custom_imports = dict(
     imports=['mmlt.classification'], allow_failed_imports=False)
@@ -29,7 +29,8 @@ model = dict(
         drw_beta=0.9999),
     teacher=dict(
         config='{{ fileDirname }}/deit_teacher.py',
-        checkpoint='work_dirs/demo/deit_teacher/epoch_30.pth',
+        # the teacher run's work dir (its latest checkpoint), or a file
+        checkpoint='work_dirs/deit_teacher',
         img_size=28))
 
 custom_hooks = [dict(type='DRWHook', start_epoch=drw_epoch),

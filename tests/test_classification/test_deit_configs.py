@@ -94,9 +94,10 @@ def check_student(cfg, model):
     teacher_cfg = Config.fromfile(cfg.model.teacher.config)
     assert model.teacher is not None and not model.teacher_loaded
     assert model.teacher.head.num_classes == model.head.num_classes
-    assert Path(cfg.model.teacher.checkpoint).parts[0] == 'work_dirs'
-    assert (cfg.model.teacher.checkpoint.endswith(
-        f'/epoch_{teacher_cfg.train_cfg.max_epochs}.pth'))
+    # the teacher run's work dir: work_dirs/<the teacher config's name>
+    assert teacher_cfg.filename.endswith('.py')
+    assert cfg.model.teacher.checkpoint == 'work_dirs/' + Path(
+        teacher_cfg.filename).stem
     drw = [h for h in cfg.custom_hooks if h.type == 'DRWHook']
     assert len(drw) == 1 and 0 < drw[0].start_epoch < \
         cfg.train_cfg.max_epochs

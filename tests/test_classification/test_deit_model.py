@@ -104,6 +104,24 @@ def capture(model):
     return seen
 
 
+def test_the_teacher_checkpoint_may_be_its_run_dir(teacher_ckpt, tmp_path):
+    """The student configs name the teacher run's work dir: its latest
+    complete checkpoint is loaded; a dir without one is an error."""
+    import shutil
+    run = tmp_path / 'teacher_run'
+    run.mkdir()
+    shutil.copy(teacher_ckpt, run / 'epoch_3.pth')
+    (run / 'last_checkpoint').write_text('epoch_3.pth')
+    model = build(str(run))
+    ckpt = torch.load(teacher_ckpt, weights_only=False)['state_dict']
+    assert all(torch.equal(ckpt[k], v)
+               for k, v in model.teacher.state_dict().items())
+    (tmp_path / 'empty').mkdir()
+    with pytest.raises(FileNotFoundError,
+                       match='directory without a complete checkpoint'):
+        build(str(tmp_path / 'empty'))
+
+
 def test_teacher_frozen_eval_no_grad_and_outside_the_student(teacher_ckpt):
     model = build(teacher_ckpt)
     teacher = model.teacher

@@ -104,16 +104,14 @@ def common_log_checks(text: str) -> None:
     assert 'URLError' not in text and 'Downloading' not in text
 
 
-def train_then_test(root: Path, cfg: Config, name: str, checkpoint: str,
-                    load_from: Path = None):
-    """``tools/train.py`` on ``cfg`` (from ``load_from``), then
-    ``tools/test.py`` on its ``checkpoint``; the work dir and everything
-    both printed and logged, checked by ``common_log_checks``."""
+def train_then_test(root: Path, cfg: Config, name: str, checkpoint: str):
+    """``tools/train.py`` on ``cfg`` (from its own ``load_from``, relative
+    to the user's folder ``root``), then ``tools/test.py`` on its
+    ``checkpoint``; the work dir and everything both printed and logged,
+    checked by ``common_log_checks``."""
     config = write(cfg, root, f'{name}.py')
     work_dir = root / 'work_dirs' / name
-    options = [] if load_from is None else ['--cfg-options',
-                                            f'load_from={load_from}']
-    trained = run(root, 'train.py', config, '--work-dir', work_dir, *options)
+    trained = run(root, 'train.py', config, '--work-dir', work_dir)
     out = run(root, 'test.py', config, work_dir / checkpoint, '--work-dir',
               work_dir)
     text = trained.stdout + out.stdout + out.stderr + log_of(work_dir)
@@ -137,9 +135,10 @@ def lvis(root):
               'data/lvis_v1/lvis_v1_train_frequency.json')
     # the real file's spelling of category 655 is named, not refused
     assert 'speaker_(stero_equipment)' in out.stdout + out.stderr
-    return real_formats.save_stage1(
-        str(CONFIGS / 'lvis' / 'mask-rcnn_r50_fpn_random-ms-1x_lvis-v1.py'),
-        root / 'stage1' / 'lvis.pth', 'mmdet')
+    return real_formats.save_run(
+        str(CONFIGS / 'lvis' / 'mask-rcnn_r50_fpn_sample1e-3_ms-1x_lvis-v1.py'),
+        root / 'work_dirs' / 'mask-rcnn_r50_fpn_sample1e-3_ms-1x_lvis-v1',
+        'mmdet')
 
 
 @pytest.mark.parametrize('name', ['mask-rcnn_disalign.py',
@@ -147,8 +146,8 @@ def lvis(root):
 def test_lvis_mask_rcnn(root, lvis, name):
     cfg = shrink(Config.fromfile(str(CONFIGS / 'lvis' / name)), iters=2,
                  batch=2, scales=LVIS_SCALES)
-    work_dir, text = train_then_test(root, cfg, f'lvis_{name}', 'iter_2.pth',
-                                     lvis)
+    assert root / cfg.load_from == lvis  # the stage-1 run's work dir
+    work_dir, text = train_then_test(root, cfg, f'lvis_{name}', 'iter_2.pth')
     assert re.search(r'lvis/bbox_AP: \S+ .*lvis/segm_AP: ', text), text[-3000:]
     assert '| category' not in text  # mmdet's 1,203-row table: in the file
     found = per_class(work_dir, 'det')
@@ -186,8 +185,9 @@ def ade(root):
     import mmseg
     stock = Path(mmseg.__file__).parent / '.mim' / 'configs' / 'fcn' / \
         'fcn_r50-d8_4xb4-160k_ade20k-512x512.py'  # the configs' _base_
-    return real_formats.save_stage1(str(stock), root / 'stage1' / 'ade.pth',
-                                    'mmseg')
+    return real_formats.save_run(
+        str(stock), root / 'work_dirs' / 'fcn_r50-d8_4xb4-160k_ade20k-512x512',
+        'mmseg')
 
 
 def ade_group_values(text: str) -> list:
@@ -198,8 +198,9 @@ def ade_group_values(text: str) -> list:
 
 def test_ade20k_fcn_disalign(root, ade):
     name = 'fcn_r50-d8_disalign_4xb4-8k_ade20k-512x512.py'
-    work_dir, text = train_then_test(root, ade_config(name), 'ade_disalign',
-                                     'iter_2.pth', ade)
+    cfg = ade_config(name)
+    assert root / cfg.load_from == ade  # the stage-1 run's work dir
+    work_dir, text = train_then_test(root, cfg, 'ade_disalign', 'iter_2.pth')
     values = ade_group_values(text)
     assert len(values) == 6, values
     assert all(re.fullmatch(r'\d+\.\d\d|None', v) for v in values), values
@@ -227,8 +228,7 @@ def test_ade20k_syncbn_on_two_cpu_processes(root, ade):
     assert cfg.norm_cfg.type == 'SyncBN'
     config = write(cfg, root, f'ade_dist_{name}')
     work_dir = root / 'work_dirs' / 'ade_dist'
-    out = dist_train(config, work_dir, 2, '--cfg-options',
-                     f'load_from={ade}', cwd=root, env=OFFLINE)
+    out = dist_train(config, work_dir, 2, cwd=root, env=OFFLINE)
     assert out.returncode == 0, (out.stdout + out.stderr)[-4000:]
     text = log_of(work_dir)
     assert 'Distributed training: True' in text
@@ -250,9 +250,9 @@ def imagenet(root):
     run(root, 'analysis/class_frequency.py', 'list',
         'data/imagenet/ImageNet_LT_train.txt', '--classes',
         'mmpretrain.ImageNet', '-o', 'data/imagenet/ImageNet_LT_train_freq.json')
-    return real_formats.save_stage1(
+    return real_formats.save_run(
         str(CONFIGS / 'imagenet_lt' / 'resnet50_8xb32-90e_imagenet-lt.py'),
-        root / 'stage1' / 'imagenet.pth', 'mmpretrain')
+        root / 'work_dirs' / 'resnet50_8xb32-90e_imagenet-lt', 'mmpretrain')
 
 
 @pytest.mark.parametrize('name', ['resnet50_disalign_8xb32-10e_imagenet-lt.py',
@@ -260,8 +260,9 @@ def imagenet(root):
 def test_imagenet_lt_resnet50(root, imagenet, name):
     cfg = shrink(Config.fromfile(str(CONFIGS / 'imagenet_lt' / name)),
                  epochs=1, batch=512, scales=IMAGENET_SCALES)
+    assert root / cfg.load_from == imagenet  # the stage-1 run's work dir
     work_dir, text = train_then_test(root, cfg, f'imagenet_{name}',
-                                     'epoch_1.pth', imagenet)
+                                     'epoch_1.pth')
     assert re.search(r'lt/top1: \S+ .*lt/top5: ', text)
     rows = per_class(work_dir, 'lt')['classes']
     assert len(rows) == 1000 and rows[0]['train_count'] == 5
@@ -274,25 +275,26 @@ def test_imagenet_lt_resnet50(root, imagenet, name):
 @pytest.fixture(scope='module')
 def cifar(root):
     real_formats.cifar10(root, per_class=100)
-    return real_formats.save_stage1(
+    return real_formats.save_run(
         str(CONFIGS / 'cifar_lt' / 'resnet32_1xb128-200e_cifar10-lt-ir100.py'),
-        root / 'stage1' / 'cifar.pth', 'mmpretrain')
+        root / 'work_dirs' / 'resnet32_1xb128-200e_cifar10-lt-ir100',
+        'mmpretrain')
 
 
 def test_cifar10_lt_disalign(root, cifar):
     name = 'resnet32_disalign_1xb128-10e_cifar10-lt-ir100.py'
     cfg = shrink(Config.fromfile(str(CONFIGS / 'cifar_lt' / name)), epochs=1)
-    _, text = train_then_test(root, cfg, 'cifar_disalign', 'epoch_1.pth',
-                              cifar)
+    assert root / cfg.load_from == cifar  # the stage-1 run's work dir
+    _, text = train_then_test(root, cfg, 'cifar_disalign', 'epoch_1.pth')
     assert re.search(r'lt/few: \S+', text)
 
 
 def test_deit_lt_student_with_its_teacher(root, cifar):
     name = 'deit-lt_deit-base-distilled_8xb128-1200e_cifar10-lt-ir100.py'
     cfg = Config.fromfile(str(CONFIGS / 'deit_lt' / name))
-    # the teacher where the config expects it (its stage-1 work dir)
-    real_formats.save_stage1(cfg.model.teacher.config,
-                             root / cfg.model.teacher.checkpoint, 'mmpretrain')
+    # the teacher run where the config expects it (its work dir)
+    real_formats.save_run(cfg.model.teacher.config,
+                          root / cfg.model.teacher.checkpoint, 'mmpretrain')
     shrink(cfg, epochs=1, batch=2, indices=4)
     work_dir, text = train_then_test(root, cfg, 'deit', 'epoch_1.pth')
     # one labelled per-group line per head

@@ -15,9 +15,8 @@ def work_dir(task, run):
 
 
 def checkpoint_of(work_dir):
-    """The checkpoint a later run takes from ``work_dir`` (the student from
-    its teacher, a post-hoc method): the one ``--resume`` would continue
-    from, and the one a ``load_from`` naming the work dir loads, by
+    """The checkpoint a post-hoc method is tested on: the one a
+    ``load_from`` naming ``work_dir`` loads, by
     ``mmlt.engine.latest_complete_checkpoint``."""
     from mmlt.engine import latest_complete_checkpoint  # loads torch
     found = latest_complete_checkpoint(work_dir)
@@ -49,14 +48,12 @@ def train_then_test(task, spec, seed):
     run = spec['run'] if seed is None else f'{spec["run"]}_seed{seed}'
     run_dir = work_dir(task, run)
     prefix = f'[{task}] {run}'
-    options = []
-    if spec['load_from']:
-        # the earlier run's work dir: the runner takes its latest checkpoint
-        # (the rule of the stage-2 configs' own load_from)
-        options.append(f'load_from={work_dir(task, spec["load_from"])}')
-    if spec['teacher']:
-        options.append('model.teacher.checkpoint='
-                       f'{checkpoint_of(work_dir(task, spec["teacher"]))}')
+    # the earlier run's work dir: its latest complete checkpoint is loaded
+    # (the rule of the configs' own load_from and teacher checkpoint)
+    options = [f'{key}={work_dir(task, spec[field])}'
+               for field, key in (('load_from', 'load_from'),
+                                  ('teacher', 'model.teacher.checkpoint'))
+               if spec[field]]
     if seed is not None:
         options.append(f'randomness.seed={seed}')
     args = [spec['config'], '--work-dir', run_dir,
