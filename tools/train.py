@@ -21,7 +21,7 @@ from torch.distributed.elastic.multiprocessing.errors import (  # noqa: E402
     record)
 
 from mmlt.engine import (AUTO_RESUME, build_runner,  # noqa: E402
-                         check_work_dir_is_free, checkpoint_to_start_from,
+                         check_work_dir_is_free, choose_checkpoint_in_config,
                          explain_collective_timeouts, teardown_distributed)
 from mmlt.engine.tool_config import (add_run_args,  # noqa: E402
                                      load_run_config, parse_run_args)
@@ -74,18 +74,16 @@ def main():
                                'dict(base_batch_size=...)` in the config.')
         cfg.auto_scale_lr.enable = True
 
-    # The runner (mmlt.engine.SafeRunner) chooses the checkpoint: with
+    # The checkpoint to start from (mmlt.engine.runner's rule): with
     # 'auto', the work dir's latest complete one, else a new run from
-    # load_from (a DisAlign stage 2 sets it to stage 1); it also saves
-    # crash-safe and records the settings a resume compares.
+    # load_from (a DisAlign stage 2 sets it to stage 1's work dir). The
+    # runner saves crash-safe and records the settings a resume compares.
     if args.resume == 'auto':
         cfg.resume = AUTO_RESUME
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
-    resuming, _, _ = checkpoint_to_start_from(
-        cfg.work_dir, cfg.get('resume'), cfg.get('load_from'))
-    if not resuming:
+    if not choose_checkpoint_in_config(cfg):
         # a new run must not mix its checkpoints with an earlier run's
         check_work_dir_is_free(cfg.work_dir, overwrite=args.overwrite)
 

@@ -27,7 +27,7 @@ from torch import nn
 from mmpretrain.registry import MODELS
 
 from mmlt.engine.checkpoint_io import read_checkpoint
-from mmlt.engine.checkpointing import latest_complete_checkpoint
+from mmlt.engine.checkpointing import run_checkpoint
 
 #: The keys of ``DeiTLTClassifier``'s ``teacher`` dict.
 TEACHER_KEYS = ('config', 'checkpoint', 'img_size', 'resize_antialias',
@@ -151,18 +151,13 @@ class DistillationTeacher(nn.Module):
         if not filename:
             raise ValueError('DeiTLTClassifier: set teacher.checkpoint, the '
                              "teacher's trained weights.")
-        if osp.isdir(filename):  # the teacher run's work dir
-            found = latest_complete_checkpoint(
-                filename, purpose=f'teacher checkpoint={filename}')
-            if found is None:
-                raise FileNotFoundError(
-                    f'DeiT-LT teacher checkpoint {filename} is a directory '
-                    'without a complete checkpoint: train the teacher first '
-                    '(its config is in the teacher dict) or set '
-                    'model.teacher.checkpoint to a checkpoint file.')
-            print_log(f'DeiT-LT teacher checkpoint {filename}: its latest '
-                      f'complete checkpoint, {found}.', 'current')
-            filename = found
+        # the teacher run's work dir: its latest complete checkpoint
+        filename, taken = run_checkpoint(
+            filename, 'model.teacher.checkpoint',
+            'train the teacher first (its config is in the teacher dict) or '
+            'set model.teacher.checkpoint to a checkpoint file.')
+        if taken:
+            print_log(taken, 'current')
         if not osp.isfile(filename) and '://' not in filename:
             raise FileNotFoundError(
                 f"DeiT-LT teacher checkpoint {filename} not found: train the "

@@ -25,7 +25,7 @@ from .hooks import (CheckpointMatchesModelHook, FiniteLossHook,
                     ResumedSettingsHook)
 from .resume import RNGStateHook
 from .runner import (AUTO_RESUME, SafeRunner, build_runner,
-                     checkpoint_to_start_from)
+                     checkpoint_to_start_from, choose_checkpoint_in_config)
 from .runtime import setup_runtime
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     'check_work_dir_is_free', 'ResumedSettingsHook', 'check_default_scope',
     'CheckpointMatchesModelHook', 'FiniteLossHook', 'imported_adapters',
     'AUTO_RESUME', 'SafeRunner', 'build_runner', 'checkpoint_to_start_from',
+    'choose_checkpoint_in_config',
     'AnyDeviceDDP', 'RankConsistencyHook', 'model_digests',
     'setup_distributed', 'teardown_distributed', 'RNGStateHook',
     'AtomicLocalBackend', 'SafeCheckpointHook', 'latest_complete_checkpoint',

@@ -28,7 +28,7 @@ import os.path as osp
 import re
 import zipfile
 from pathlib import Path
-from typing import List, Optional, Union
+from typing import List, Optional, Tuple, Union
 
 from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend, register_backend
@@ -336,3 +336,19 @@ def latest_complete_checkpoint(work_dir: str,
             logger='current',
             level=logging.WARNING)
     return None
+
+
+def run_checkpoint(path: str, name: str, hint: str) -> Tuple[str, str]:
+    """``path`` itself, or, where it is a run's work dir, that run's latest
+    complete checkpoint; with the note that says which (the run's last
+    checkpoint need not be its final one), '' for a file. Raises
+    ``FileNotFoundError`` naming the setting ``name`` and the way out
+    ``hint`` for a work dir that holds no complete checkpoint."""
+    if not osp.isdir(path):
+        return path, ''
+    found = latest_complete_checkpoint(path, purpose=f'{name}={path}')
+    if found is None:
+        raise FileNotFoundError(
+            f'{name}={path} is a directory without a complete checkpoint: '
+            f'{hint}')
+    return found, f'{name}={path}: its latest complete checkpoint, {found}.'

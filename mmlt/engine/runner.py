@@ -17,14 +17,14 @@ each rule below lives here only:
   each checkpoint and, on a resume, says which ones the config changed;
 * which checkpoint a run starts from (:func:`checkpoint_to_start_from`).
 """
-import os.path as osp
 from typing import Optional, Tuple, Union
 
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from .checkpointing import latest_complete_checkpoint, with_safe_checkpoint_hook
+from .checkpointing import (latest_complete_checkpoint, run_checkpoint,
+                            with_safe_checkpoint_hook)
 from .distributed import setup_distributed
 from .hooks import ResumedSettingsHook
 from ..utils.mmengine_internals import relies_on
@@ -63,22 +63,36 @@ def checkpoint_to_start_from(
         note = (f'resume: no checkpoint in {work_dir}; starting the run from '
                 'the beginning' + (f' (load_from={load_from})'
                                    if load_from else '') + '.')
-    if load_from is not None and osp.isdir(load_from):
-        found = latest_complete_checkpoint(load_from,
-                                           purpose=f'load_from={load_from}')
-        if found is None:
-            raise FileNotFoundError(
-                f'load_from={load_from} is a directory without a complete '
-                'checkpoint: train the run it belongs to first (stage 1 for '
-                'a stage-2 config: python tools/train.py <stage-1 config>), '
-                'or set load_from to a checkpoint file (--cfg-options '
-                'load_from=PATH).')
-        # said, since the run's last checkpoint need not be its final one
-        note = ' '.join(filter(None, [
-            note, f'load_from={load_from}: its latest complete checkpoint, '
-            f'{found}.']))
-        load_from = found
+    if load_from is not None:
+        load_from, taken = run_checkpoint(
+            load_from, 'load_from',
+            'train the run it belongs to first (stage 1 for a stage-2 '
+            'config: python tools/train.py <stage-1 config>), or set '
+            'load_from to a checkpoint file (--cfg-options load_from=PATH).')
+        note = ' '.join(filter(None, [note, taken]))
     return bool(resume), load_from, note
+
+
+def choose_checkpoint_in_config(cfg) -> bool:
+    """:func:`checkpoint_to_start_from` applied to a config's ``resume``
+    and ``load_from`` before a runner is built (its note logged); returns
+    whether the run resumes. A runner applying the rule again to the
+    result changes nothing and looks up nothing."""
+    cfg.resume, cfg.load_from, note = checkpoint_to_start_from(
+        cfg.work_dir, cfg.get('resume'), cfg.get('load_from'))
+    if note:
+        print_log(note, 'current')
+    return cfg.resume
+
+
+def with_run_hooks(default_hooks, custom_hooks) -> Tuple[dict, list]:
+    """The hooks of every mmlt run: ``SafeCheckpointHook`` in place of
+    mmengine's ``CheckpointHook`` (``with_safe_checkpoint_hook``), and
+    ``ResumedSettingsHook`` unless listed."""
+    custom_hooks = list(custom_hooks or [])
+    if not any(is_hook(h, ResumedSettingsHook) for h in custom_hooks):
+        custom_hooks.append(dict(type='ResumedSettingsHook'))
+    return with_safe_checkpoint_hook(default_hooks), custom_hooks
 
 
 @RUNNERS.register_module()
@@ -96,11 +110,7 @@ class SafeRunner(Runner):
         return super().from_cfg(cfg)
 
     def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
-        custom_hooks = list(custom_hooks or [])
-        if not any(is_hook(h, ResumedSettingsHook) for h in custom_hooks):
-            custom_hooks.append(ResumedSettingsHook())
-        super().register_hooks(with_safe_checkpoint_hook(default_hooks),
-                               custom_hooks)
+        super().register_hooks(*with_run_hooks(default_hooks, custom_hooks))
 
     def choose_checkpoint(self) -> str:
         """Apply :func:`checkpoint_to_start_from` to the runner's ``resume``
@@ -145,13 +155,8 @@ def build_runner(cfg) -> Runner:
         cfg.runner_type, str) else cfg.runner_type
     if not (isinstance(runner_cls, type) and issubclass(runner_cls,
                                                          SafeRunner)):
-        cfg.resume, cfg.load_from, note = checkpoint_to_start_from(
-            cfg.work_dir, cfg.get('resume'), cfg.get('load_from'))
-        if note:
-            print_log(note, 'current')
+        choose_checkpoint_in_config(cfg)
         setup_distributed(cfg, cfg.get('launcher', 'none'))
-        cfg.default_hooks = with_safe_checkpoint_hook(cfg.get('default_hooks'))
-        hooks = list(cfg.get('custom_hooks') or [])
-        if not any(is_hook(h, ResumedSettingsHook) for h in hooks):
-            cfg.custom_hooks = hooks + [dict(type='ResumedSettingsHook')]
+        cfg.default_hooks, cfg.custom_hooks = with_run_hooks(
+            cfg.get('default_hooks'), cfg.get('custom_hooks'))
     return RUNNERS.build(cfg)

@@ -8,6 +8,7 @@ pointer, mmengine's old absolute one, a copied work dir, and a pointer that
 is missing, empty or names a truncated file."""
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -73,6 +74,7 @@ def test_killed_at_every_step_of_a_save_resumes_from_the_last_complete(
         checkpoint=dict(max_keep_ckpts=1))), tmp_path / 'cfg.py')
     work_dir = tmp_path / 'work'
     completed, expected_resume, steps_seen = 0, None, []
+    warned = False
     for run in range(1, 20):
         # the first run is killed in its second save (the first leaves a
         # checkpoint to lose), the others in the first after resuming
@@ -84,6 +86,10 @@ def test_killed_at_every_step_of_a_save_resumes_from_the_last_complete(
         if expected_resume is not None:
             assert f'resumed epoch: {expected_resume},' in output, \
                 output[-3000:]
+        # the checkpoint is looked up once: each warning is said once
+        said = re.findall(r'--resume: (.*)', output)
+        assert len(said) == len(set(said)), said
+        warned = warned or bool(said)
         if not paused:  # the save has fewer steps: the run went to the end
             assert proc.returncode == 0, output[-3000:]
             break
@@ -114,6 +120,7 @@ def test_killed_at_every_step_of_a_save_resumes_from_the_last_complete(
     assert any('half of last_checkpoint' in s for s in steps_seen), steps_seen
     assert any('remove epoch_' in s for s in steps_seen), steps_seen
     assert len(steps_seen) >= 6, steps_seen
+    assert warned  # a kill left a pointer to fall back from
     # the run ended with its final checkpoint, the pointer relative, and
     # max_keep_ckpts=1 kept (also the file a kill left before deleting it)
     assert (work_dir / 'last_checkpoint').read_text() == f'epoch_{EPOCHS}.pth'
