@@ -5,7 +5,6 @@ import contextlib
 import gc
 import os
 import os.path as osp
-import runpy
 import sys
 import traceback
 
@@ -17,17 +16,15 @@ def run_in_process(script, args, log_path, progress=None):
     """``tools/<script>`` with ``args`` as ``__main__`` in this process, its
     output to ``log_path`` (and to ``progress``). Fails loudly with the log
     tail."""
+    from mmlt.cli import run_tool  # as mmlt-train runs tools/train.py
     os.makedirs(osp.dirname(log_path), exist_ok=True)
-    argv = sys.argv
     failure = None
     with open(log_path, 'w', buffering=1) as log:
         stream = LogStream(log, progress)
-        sys.argv = [script, *args]
         try:
             with contextlib.redirect_stdout(stream), \
                     contextlib.redirect_stderr(stream):
-                runpy.run_path(osp.join(ROOT, 'tools', script),
-                               run_name='__main__')
+                run_tool(script[:-len('.py')], args)
         except SystemExit as exit:
             if exit.code not in (None, 0):
                 failure = f'exit {exit.code}'
@@ -37,7 +34,6 @@ def run_in_process(script, args, log_path, progress=None):
             log.write(traceback.format_exc())
             failure = 'an exception'
         finally:
-            sys.argv = argv
             if progress is not None:
                 progress.close()
     gc.collect()  # the finished runner's model and data
